@@ -1,0 +1,119 @@
+// Package browser opens URLs the way users expect: with the command(s) in
+// $BROWSER when it is set (as xdg-open and Python's webbrowser do), else with
+// the platform's opener. The browser never inherits sso-credproc's stdout.
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Opener opens URLs.
+type Opener struct {
+	// Getenv looks up BROWSER; nil means no BROWSER.
+	Getenv func(string) string
+	// Stderr receives the browser's own error output when set (debugging);
+	// nil discards it.
+	Stderr io.Writer
+	// Settle is how long a started command is watched for an immediate
+	// failure before it counts as opened; default 300 ms.
+	Settle time.Duration
+}
+
+// Open opens url, trying each $BROWSER entry in turn, then the platform opener.
+func (o *Opener) Open(url string) error {
+	var errs []error
+	if o.Getenv != nil {
+		if list := o.Getenv("BROWSER"); list != "" {
+			for _, entry := range filepath.SplitList(list) {
+				if strings.TrimSpace(entry) == "" {
+					continue
+				}
+				err := o.run(browserCommand(entry, url))
+				if err == nil {
+					return nil
+				}
+				errs = append(errs, fmt.Errorf("BROWSER entry %q: %w", entry, err))
+			}
+		}
+	}
+	cmd, err := platformCommand(url)
+	if err != nil {
+		errs = append(errs, err)
+		return errors.Join(errs...)
+	}
+	if err := o.run(cmd); err != nil {
+		errs = append(errs, err)
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// run starts cmd and waits briefly: a command that fails at once (not found,
+// exit status non-zero) is an error; one still running counts as opened and
+// is reaped in the background (a browser may run for hours).
+func (o *Opener) run(cmd *exec.Cmd) error {
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, o.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	settle := o.Settle
+	if settle <= 0 {
+		settle = 300 * time.Millisecond
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(settle):
+		return nil
+	}
+}
+
+// browserCommand builds the command for one $BROWSER entry: "%s" stands for
+// the URL, else the URL is appended. The URL is passed as an argument, never
+// spliced into shell text.
+func browserCommand(entry, url string) *exec.Cmd {
+	if runtime.GOOS == "windows" {
+		f := strings.Fields(entry)
+		args := make([]string, 0, len(f))
+		replaced := false
+		for _, a := range f[1:] {
+			if strings.Contains(a, "%s") {
+				a, replaced = strings.ReplaceAll(a, "%s", url), true
+			}
+			args = append(args, a)
+		}
+		if !replaced {
+			args = append(args, url)
+		}
+		return exec.Command(f[0], args...)
+	}
+	script := entry + ` "$1"`
+	if strings.Contains(entry, "%s") {
+		script = strings.ReplaceAll(entry, "%s", `"$1"`)
+	}
+	return exec.Command("/bin/sh", "-c", script, "sh", url)
+}
+
+func platformCommand(url string) (*exec.Cmd, error) {
+	switch runtime.GOOS {
+	case "darwin":
+		return exec.Command("open", url), nil
+	case "windows":
+		return exec.Command("rundll32", "url.dll,FileProtocolHandler", url), nil
+	}
+	for _, name := range []string{"xdg-open", "wslview", "sensible-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return exec.Command(p, url), nil
+		}
+	}
+	return nil, errors.New("no browser opener found (install xdg-utils or set BROWSER)")
+}

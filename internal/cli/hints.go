@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/profile"
+	"github.com/sso-credproc/sso-credproc/sso"
+	"github.com/sso-credproc/sso-credproc/tokencache"
+)
+
+func profileHint(err error) string {
+	var pe *profile.Error
+	if errors.As(err, &pe) && pe.Hint != "" {
+		return pe.Hint
+	}
+	return "check the AWS config file (AWS_CONFIG_FILE, default ~/.aws/config)"
+}
+
+// runHint names the command or action that fixes err.
+func runHint(err error, o *options, p *profile.Profile) string {
+	again := "sso-credproc " + commandArgs(o)
+	var (
+		lt *tokencache.LoginTimeoutError
+		pe *tokencache.PeerError
+	)
+	switch {
+	case errors.Is(err, keychain.ErrUnavailable):
+		return keychainHint()
+	case errors.As(err, &lt):
+		return fmt.Sprintf("run it again and finish signing in within %s, or allow more time: %s --login-timeout 10m", lt.Timeout, again)
+	case errors.As(err, &pe):
+		return "run the command again: " + again
+	case errors.Is(err, tokencache.ErrLockTimeout):
+		return "another sso-credproc is still signing in for this profile; finish that sign-in or end that process, then run: " + again
+	case sso.HasCode(err, "UnauthorizedException", "InvalidGrantException", "InvalidClientException", "ExpiredTokenException", "AccessDeniedException"):
+		return "sign in again: " + again
+	case sso.HasCode(err, "ForbiddenException", "ResourceNotFoundException"):
+		return fmt.Sprintf("check sso_account_id (%s) and sso_role_name (%s) in %s; your user may not be assigned to that role", p.AccountID, p.RoleName, p.File)
+	case sso.HasCode(err, sso.CodeTimeout, sso.CodeMalformed, "InternalServerException", "TooManyRequestsException"):
+		return "IAM Identity Center did not answer properly; try again later, or check the endpoint (sso_region, AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO)"
+	}
+	return ""
+}
+
+// commandArgs repeats the user's selection flags for hints.
+func commandArgs(o *options) string {
+	s := ""
+	add := func(flag, v string) {
+		if v != "" {
+			s += fmt.Sprintf(" --%s %q", flag, v)
+		}
+	}
+	add("profile", o.profile)
+	add("sso-session", o.ov.SSOSession)
+	add("start-url", o.ov.StartURL)
+	add("region", o.ov.Region)
+	add("account-id", o.ov.AccountID)
+	add("role-name", o.ov.RoleName)
+	if len(s) > 0 {
+		s = s[1:]
+	}
+	return s
+}
+
+func keychainHint() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "unlock the login keychain (security unlock-keychain ~/Library/Keychains/login.keychain-db) and run again"
+	case "windows":
+		return "sso-credproc keeps secrets in Windows Credential Manager; check that you are logged in interactively and it is reachable"
+	}
+	return "start a Secret Service (gnome-keyring-daemon --start --components=secrets, or KeePassXC) and make sure DBUS_SESSION_BUS_ADDRESS is set; without a desktop: dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock; exec $SHELL'"
+}

@@ -1,0 +1,166 @@
+package ssofake
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+)
+
+// defaultPageSize is the page size of the lists when max_result is absent.
+const defaultPageSize = 20
+
+// sessionLocked returns the live access token r carries, or nil.
+func (s *Server) sessionLocked(r *http.Request) *accessToken {
+	a := s.access[r.Header.Get("x-amz-sso_bearer_token")]
+	if a == nil || a.expired || !s.now().Before(a.expires) {
+		return nil
+	}
+	return a
+}
+
+func unauthorized(w http.ResponseWriter) {
+	writeError(w, portalAPI, 0, "UnauthorizedException", "Session token not found or invalid")
+}
+
+// authorized answers UnauthorizedException unless r carries a live access
+// token, and reports whether it does.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	ok := s.sessionLocked(r) != nil
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, portalAPI, 0, "UnauthorizedException", "Session token not found or invalid")
+	}
+	return ok
+}
+
+func (s *Server) getRoleCredentials(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, portalAPI, "GetRoleCredentials") || !s.authorized(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	account, role := q.Get("account_id"), q.Get("role_name")
+	switch {
+	case account == "" || role == "":
+		writeError(w, portalAPI, 0, "InvalidRequestException", "account_id and role_name are required")
+	case s.opts.Assignments != nil && !slices.Contains(s.opts.Assignments[account], role):
+		writeError(w, portalAPI, 0, "ForbiddenException", "No access")
+	default:
+		type roleCredentials struct {
+			AccessKeyID     string `json:"accessKeyId"`
+			SecretAccessKey string `json:"secretAccessKey"`
+			SessionToken    string `json:"sessionToken"`
+			Expiration      int64  `json:"expiration"`
+		}
+		writeJSON(w, struct {
+			RoleCredentials roleCredentials `json:"roleCredentials"`
+		}{roleCredentials{
+			AccessKeyID:     "ASIA" + rand.Text()[:16],
+			SecretAccessKey: randomBase64(30),
+			SessionToken:    randomBase64(300),
+			Expiration:      s.now().Add(s.opts.RoleCredentialsTTL).UnixMilli(),
+		}})
+	}
+}
+
+func randomBase64(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, portalAPI, "ListAccounts") || !s.authorized(w, r) {
+		return
+	}
+	type accountInfo struct {
+		AccountID    string `json:"accountId"`
+		AccountName  string `json:"accountName"`
+		EmailAddress string `json:"emailAddress"`
+	}
+	all := []accountInfo{}
+	for _, id := range slices.Sorted(maps.Keys(s.opts.Assignments)) {
+		all = append(all, accountInfo{id, "account-" + id, "aws+" + id + "@example.com"})
+	}
+	if items, next, ok := paginate(w, r, all); ok {
+		writeJSON(w, struct {
+			AccountList []accountInfo `json:"accountList"`
+			NextToken   string        `json:"nextToken,omitempty"`
+		}{items, next})
+	}
+}
+
+func (s *Server) listAccountRoles(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, portalAPI, "ListAccountRoles") || !s.authorized(w, r) {
+		return
+	}
+	account := r.URL.Query().Get("account_id")
+	if account == "" {
+		writeError(w, portalAPI, 0, "InvalidRequestException", "account_id is required")
+		return
+	}
+	type roleInfo struct {
+		RoleName  string `json:"roleName"`
+		AccountID string `json:"accountId"`
+	}
+	all := []roleInfo{}
+	for _, role := range s.opts.Assignments[account] {
+		all = append(all, roleInfo{role, account})
+	}
+	if items, next, ok := paginate(w, r, all); ok {
+		writeJSON(w, struct {
+			RoleList  []roleInfo `json:"roleList"`
+			NextToken string     `json:"nextToken,omitempty"`
+		}{items, next})
+	}
+}
+
+// paginate returns the page of all that r asks for with next_token and
+// max_result, and the token of the next page, if any. If the parameters
+// are invalid, it answers InvalidRequestException and returns false.
+func paginate[T any](w http.ResponseWriter, r *http.Request, all []T) ([]T, string, bool) {
+	q := r.URL.Query()
+	size, start := defaultPageSize, 0
+	var err error
+	if v := q.Get("max_result"); v != "" {
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 100 {
+			writeError(w, portalAPI, 0, "InvalidRequestException", "max_result must be between 1 and 100")
+			return nil, "", false
+		}
+	}
+	if v := q.Get("next_token"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err == nil {
+			start, err = strconv.Atoi(string(b))
+		}
+		if err != nil || start < 1 || start >= len(all) {
+			writeError(w, portalAPI, 0, "InvalidRequestException", "invalid next_token")
+			return nil, "", false
+		}
+	}
+	end := min(start+size, len(all))
+	var next string
+	if end < len(all) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	return all[start:end], next, true
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, portalAPI, "Logout") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	token := r.Header.Get("x-amz-sso_bearer_token")
+	a := s.sessionLocked(r)
+	if a == nil {
+		writeError(w, portalAPI, 0, "UnauthorizedException", "Session token not found or invalid")
+		return
+	}
+	delete(s.access, token)
+	delete(s.refresh, a.refresh)
+}

@@ -1,0 +1,164 @@
+package tokencache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/sso"
+)
+
+// Keychain keys are derived from the sso-session (or the start URL of a
+// legacy profile), the region, and for role credentials the account and role.
+
+func (s Session) base() string {
+	if s.Name != "" {
+		return "sso-session:" + s.Name + "|" + s.Region
+	}
+	return "start-url:" + s.StartURL + "|" + s.Region
+}
+
+func (s Session) registrationKey() string { return s.base() + "|registration" }
+func (s Session) tokenKey() string        { return s.base() + "|token" }
+func (t Target) credentialsKey() string {
+	return t.base() + "|" + t.AccountID + "|" + t.RoleName + "|credentials"
+}
+
+// The stored forms are this package's own, versioned; SDK types are never
+// persisted. An item that does not decode, or has another version, is a miss
+// and gets overwritten.
+const storeVersion = 1
+
+type stored interface{ valid() bool }
+
+type storedRegistration struct {
+	Version      int       `json:"version"`
+	StartURL     string    `json:"startUrl"`
+	Region       string    `json:"region"`
+	ClientID     string    `json:"clientId"`
+	ClientSecret string    `json:"clientSecret"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	GrantTypes   []string  `json:"grantTypes,omitempty"`
+}
+
+func newStoredRegistration(s Session, r *sso.Registration) *storedRegistration {
+	return &storedRegistration{
+		Version: storeVersion, StartURL: s.StartURL, Region: s.Region,
+		ClientID: r.ClientID, ClientSecret: r.ClientSecret, ExpiresAt: r.ExpiresAt,
+		Scopes: r.Scopes, GrantTypes: r.GrantTypes,
+	}
+}
+
+func (r *storedRegistration) valid() bool {
+	return r.Version == storeVersion && r.ClientID != "" && r.ClientSecret != "" && !r.ExpiresAt.IsZero()
+}
+
+// fits reports whether the registration serves a login of the given kind
+// with these scopes for at least another hour.
+func (r *storedRegistration) fits(pkce bool, scopes []string, now time.Time) bool {
+	hasCode := false
+	for _, g := range r.GrantTypes {
+		if g == sso.GrantAuthorizationCode {
+			hasCode = true
+		}
+	}
+	return hasCode == pkce && sameScopes(r.Scopes, scopes) && r.ExpiresAt.After(now.Add(time.Hour))
+}
+
+func (r *storedRegistration) registration() *sso.Registration {
+	return &sso.Registration{ClientID: r.ClientID, ClientSecret: r.ClientSecret, ExpiresAt: r.ExpiresAt, Scopes: r.Scopes, GrantTypes: r.GrantTypes}
+}
+
+type storedToken struct {
+	Version      int       `json:"version"`
+	StartURL     string    `json:"startUrl"`
+	Region       string    `json:"region"`
+	ClientID     string    `json:"clientId"`
+	AccessToken  string    `json:"accessToken"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+	RefreshToken string    `json:"refreshToken,omitempty"`
+}
+
+func newStoredToken(s Session, clientID string, t *sso.Token) *storedToken {
+	return &storedToken{
+		Version: storeVersion, StartURL: s.StartURL, Region: s.Region, ClientID: clientID,
+		AccessToken: t.AccessToken, ExpiresAt: t.ExpiresAt, RefreshToken: t.RefreshToken,
+	}
+}
+
+func (t *storedToken) valid() bool {
+	return t.Version == storeVersion && t.AccessToken != "" && !t.ExpiresAt.IsZero()
+}
+
+type storedCredentials struct {
+	Version         int       `json:"version"`
+	StartURL        string    `json:"startUrl"`
+	AccountID       string    `json:"accountId"`
+	RoleName        string    `json:"roleName"`
+	AccessKeyID     string    `json:"accessKeyId"`
+	SecretAccessKey string    `json:"secretAccessKey"`
+	SessionToken    string    `json:"sessionToken"`
+	Expiration      time.Time `json:"expiration"`
+}
+
+func newStoredCredentials(t Target, c *Credentials) *storedCredentials {
+	return &storedCredentials{
+		Version: storeVersion, StartURL: t.StartURL, AccountID: t.AccountID, RoleName: t.RoleName,
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration,
+	}
+}
+
+func (c *storedCredentials) valid() bool {
+	return c.Version == storeVersion && c.AccessKeyID != "" && c.SecretAccessKey != "" && c.SessionToken != "" && !c.Expiration.IsZero()
+}
+
+func (c *storedCredentials) credentials() *Credentials {
+	return &Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration, AccountID: c.AccountID}
+}
+
+// get reads key into v. A missing, corrupt or undecodable item is a miss
+// (false, nil); an unreachable keychain is an error.
+func (c *Cache) get(ctx context.Context, key string, v stored) (bool, error) {
+	b, err := c.Store.Get(ctx, key)
+	switch {
+	case errors.Is(err, keychain.ErrNotFound):
+		return false, nil
+	case errors.Is(err, keychain.ErrCorrupt):
+		c.debugf("keychain item %q is corrupt; it will be replaced", key)
+		return false, nil
+	case err != nil:
+		return false, &StoreError{Op: "read", Key: key, Err: err}
+	}
+	if err := json.Unmarshal(b, v); err != nil || !v.valid() {
+		c.debugf("keychain item %q does not decode; it will be replaced", key)
+		return false, nil
+	}
+	return true, nil
+}
+
+func (c *Cache) put(ctx context.Context, key string, v stored) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := c.Store.Set(ctx, key, b); err != nil {
+		return &StoreError{Op: "write", Key: key, Err: err}
+	}
+	return nil
+}
+
+// StoreError is a keychain failure; it never carries the value.
+type StoreError struct {
+	Op, Key string
+	Err     error
+}
+
+func (e *StoreError) Error() string {
+	return fmt.Sprintf("%s keychain item %q (service %s): %v", e.Op, e.Key, keychain.Service, e.Err)
+}
+
+func (e *StoreError) Unwrap() error { return e.Err }
