@@ -254,7 +254,13 @@ func isTrue(v string) bool {
 	return b
 }
 
+// Version is set at build time by install.sh (-ldflags -X).
+var Version string
+
 func version() string {
+	if Version != "" {
+		return Version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}

@@ -1,0 +1,426 @@
+// Package keychain keeps sso-credproc's secrets in the OS keychain: the
+// Secret Service on Linux, the login keychain on macOS, Credential Manager
+// on Windows.
+//
+// The rest of the program sees a [Store]: Get, Set and Delete of byte values
+// under short ASCII keys, every call bounded by its context. Underneath, a
+// [Backend] holds one string per (service, user) pair, the shape of
+// github.com/zalando/go-keyring. A value that does not fit one backend item
+// (Windows and macOS refuse large items) is split into parts; see [New] for
+// the layout and why a reader never sees a mix of two writes.
+//
+// What is stored under a key (the head item) is one of:
+//
+//	the value itself              valid UTF-8 not starting with "sso-credproc-"
+//	sso-credproc-b64:<base64>     any other value (binary, or one that would look like a marker)
+//	sso-credproc-chunks:v1:<gen>:<n>:<sha256 hex>
+//	                              the value is the concatenation of the items
+//	                              <key>#<gen>/0 … <key>#<gen>/<n-1>, which hold
+//	                              one of the two forms above, split into pieces
+//
+// So a plain value can never be mistaken for a marker, and binary values
+// survive backends that store text. Keys of the form <key>#<8 hex>/<n> are
+// taken by parts and must not be used as keys themselves.
+package keychain
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// Service is the keychain service name of every item sso-credproc writes.
+const Service = "sso-credproc"
+
+var (
+	// ErrNotFound is returned by Get when the key has no item.
+	ErrNotFound = errors.New("keychain: item not found")
+	// ErrCorrupt is returned by Get for an item that cannot be decoded: a
+	// chunked item whose parts are missing or fail their checksum, or a
+	// head in a format this version does not know.
+	ErrCorrupt = errors.New("keychain: item is corrupt or partly written")
+	// ErrUnavailable is wrapped, together with its cause, by every error
+	// that means the keychain could not be used: none reachable, locked,
+	// refused, or no answer before the context ended.
+	ErrUnavailable = errors.New("keychain: not available")
+	// ErrTooLarge is returned by Set for a value that does not fit the
+	// keychain even when split into the smallest parts.
+	ErrTooLarge = errors.New("keychain: value too large for the keychain")
+)
+
+// IsUnavailable reports whether err means the keychain could not be reached
+// or did not answer; [Hint] says what the user can do about it.
+func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// Store is what the rest of the program uses. Keys are printable ASCII,
+// shorter than 200 bytes. Values are arbitrary bytes (in practice JSON of a
+// few KB).
+type Store interface {
+	// Get returns the value under key: ErrNotFound, ErrCorrupt, or an error
+	// wrapping ErrUnavailable when there is none to return.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Set stores value under key, replacing any previous value.
+	Set(ctx context.Context, key string, value []byte) error
+	// Delete removes key and its parts. Deleting a missing key is not an
+	// error.
+	Delete(ctx context.Context, key string) error
+}
+
+// Backend is the raw, go-keyring-shaped item store: one string per service
+// and user.
+type Backend interface {
+	// Get returns go-keyring's keyring.ErrNotFound when there is no item.
+	Get(service, user string) (string, error)
+	// Set may return keyring.ErrSetDataTooBig.
+	Set(service, user, password string) error
+	// Delete returns keyring.ErrNotFound when there is no item.
+	Delete(service, user string) error
+}
+
+// contextBackend is implemented by backends that can bound a Get by a
+// context themselves (the Linux Secret Service reader). Store still runs
+// every call in its own goroutine, so a backend without it is bounded too;
+// this only lets the backend stop its own work early.
+type contextBackend interface {
+	getContext(ctx context.Context, service, user string) (string, error)
+}
+
+const (
+	prefix       = "sso-credproc-" // reserved: a plain value never starts with it
+	b64Prefix    = prefix + "b64:"
+	markerPrefix = prefix + "chunks:v1:"
+
+	genLen    = 8       // hex digits of a chunk generation
+	minPart   = 256     // smallest part Set will split into before giving up
+	maxParts  = 4096    // most parts a head may name; bounds what a corrupt head can make Get read
+	maxKeyLen = 200 - 1 // keys are shorter than 200 bytes
+	// readAttempts is how often Get reads the head of a chunked value whose
+	// parts are missing or damaged, as long as the head keeps changing
+	// (concurrent writers), before it reports ErrCorrupt.
+	readAttempts = 3
+)
+
+// New returns a Store over b for the given service name. maxItem is the
+// largest string one backend item may hold (0 = no limit).
+//
+// A value whose encoding fits maxItem is one item under key: one read. A
+// larger one is written as parts under fresh names key#<gen>/<i> first, then
+// the head under key names them (see the package documentation), then the
+// previous generation's parts are deleted. A reader reads the head, then the
+// parts it names, and checks the whole value against the head's SHA-256: a
+// missing part or a bad sum makes it read the head again (a writer may just
+// have replaced it) and report ErrCorrupt if that does not help. A writer
+// that dies half way leaves unreferenced parts behind, never a broken value.
+//
+// If the backend refuses an item as too big (keyring.ErrSetDataTooBig), Set
+// halves the part size and writes the parts again, down to 256 bytes.
+//
+// Calls are bounded only by their context; [Open] adds a default timeout.
+func New(b Backend, service string, maxItem int) Store {
+	return &store{b: b, service: service, maxItem: max(maxItem, 0)}
+}
+
+type store struct {
+	b       Backend
+	service string
+	maxItem int
+	timeout time.Duration // if > 0, every Store call ends after it at most
+}
+
+func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+
+	head, err := s.get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		v, err := s.decode(ctx, key, head)
+		if !errors.Is(err, ErrCorrupt) || attempt == readAttempts {
+			return v, err
+		}
+		again, gerr := s.get(ctx, key)
+		if gerr != nil {
+			return nil, gerr // deleted meanwhile: ErrNotFound
+		}
+		if again == head {
+			return nil, err
+		}
+		head = again
+	}
+}
+
+// decode turns a head item into the value, reading parts if it is a marker.
+func (s *store) decode(ctx context.Context, key, head string) ([]byte, error) {
+	m, isMarker, err := parseMarker(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+	}
+	if !isMarker {
+		v, err := decodeValue(head)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+		}
+		return v, nil
+	}
+
+	var whole []byte
+	for i := range m.n {
+		p, err := s.get(ctx, partName(key, m.gen, i))
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%w: %q: part %d of %d is missing", ErrCorrupt, key, i+1, m.n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		whole = append(whole, p...)
+	}
+	if strings.HasPrefix(string(whole), markerPrefix) {
+		return nil, fmt.Errorf("%w: %q: parts hold a marker", ErrCorrupt, key)
+	}
+	v, err := decodeValue(string(whole))
+	if err == nil && sha256.Sum256(v) != m.sum {
+		err = errors.New("parts fail their checksum")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+	}
+	return v, nil
+}
+
+func (s *store) Set(ctx context.Context, key string, value []byte) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+
+	// The previous head says which parts become garbage once the new head
+	// is in place.
+	old, err := s.get(ctx, key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	oldMarker, _, _ := parseMarker(old)
+
+	enc := encodeValue(value)
+	part := s.maxItem
+	if s.maxItem == 0 || len(enc) <= s.maxItem {
+		err := s.set(ctx, key, enc)
+		if err == nil {
+			s.deleteParts(ctx, key, oldMarker)
+			return nil
+		}
+		if !errors.Is(err, keyring.ErrSetDataTooBig) {
+			return err
+		}
+		part = len(enc) / 2
+	}
+	return s.setChunked(ctx, key, value, enc, part, oldMarker)
+}
+
+func (s *store) setChunked(ctx context.Context, key string, value []byte, enc string, part int, old marker) error {
+	m := marker{gen: newGen(), sum: sha256.Sum256(value)}
+	written := 0 // parts 0..written-1 of m.gen may exist
+	cleanup := func() { s.deleteParts(ctx, key, marker{gen: m.gen, n: written}) }
+	for {
+		if part < minPart {
+			cleanup()
+			return fmt.Errorf("%w: %q: %d bytes do not fit even in parts of %d bytes", ErrTooLarge, key, len(enc), minPart)
+		}
+		parts := split(enc, part)
+		if len(parts) > maxParts {
+			cleanup()
+			return fmt.Errorf("%w: %q: %d bytes need more than %d parts", ErrTooLarge, key, len(enc), maxParts)
+		}
+		var err error
+		for i, p := range parts {
+			if err = s.set(ctx, partName(key, m.gen, i), p); err != nil {
+				break
+			}
+			written = max(written, i+1)
+		}
+		if err == nil {
+			m.n = len(parts)
+			break
+		}
+		if !errors.Is(err, keyring.ErrSetDataTooBig) {
+			cleanup()
+			return err
+		}
+		part /= 2
+	}
+	if err := s.set(ctx, key, m.String()); err != nil {
+		cleanup()
+		return err
+	}
+	s.deleteParts(ctx, key, old)
+	return nil
+}
+
+func (s *store) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+
+	head, err := s.get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The head goes first: a crash after it leaves only unreferenced parts.
+	if err := s.del(ctx, key); err != nil {
+		return err
+	}
+	m, _, _ := parseMarker(head)
+	for i := range m.n {
+		if err := s.del(ctx, partName(key, m.gen, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteParts removes the parts of an earlier generation after the head no
+// longer names them. It is best effort: the new value is already in place,
+// and a part left behind is unreferenced garbage, not a wrong value.
+func (s *store) deleteParts(ctx context.Context, key string, m marker) {
+	for i := range m.n {
+		if s.del(ctx, partName(key, m.gen, i)) != nil && ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// bound applies the store's own timeout, if any, on top of ctx.
+func (s *store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout > 0 {
+		return context.WithTimeout(ctx, s.timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// get, set and del are the backend calls, each run in its own goroutine so
+// that the caller returns when ctx ends even if the keychain never answers
+// (the Secret Service can wait forever on an unlock prompt). The abandoned
+// call finishes in the background; a Set may therefore still land after its
+// caller was told it timed out.
+func (s *store) get(ctx context.Context, user string) (string, error) {
+	v, err := await(ctx, func() (string, error) {
+		if cb, ok := s.b.(contextBackend); ok {
+			return cb.getContext(ctx, s.service, user)
+		}
+		return s.b.Get(s.service, user)
+	})
+	return v, s.mapErr("read", user, err)
+}
+
+func (s *store) set(ctx context.Context, user, v string) error {
+	_, err := await(ctx, func() (struct{}, error) {
+		return struct{}{}, s.b.Set(s.service, user, v)
+	})
+	if errors.Is(err, keyring.ErrSetDataTooBig) {
+		return err
+	}
+	return s.mapErr("write", user, err)
+}
+
+func (s *store) del(ctx context.Context, user string) error {
+	_, err := await(ctx, func() (struct{}, error) {
+		return struct{}{}, s.b.Delete(s.service, user)
+	})
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return s.mapErr("delete", user, err)
+}
+
+// mapErr turns a backend error into the package's: keyring.ErrNotFound
+// becomes ErrNotFound and anything else wraps ErrUnavailable with its cause.
+// Backend errors never carry the value, so neither does the result.
+func (s *store) mapErr(op, user string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, ErrUnavailable):
+		return err
+	default:
+		return fmt.Errorf("%w: %s %q: %w", ErrUnavailable, op, user, err)
+	}
+}
+
+// await runs f in a goroutine and returns its result, or an error wrapping
+// ErrUnavailable and ctx.Err() if ctx ends first.
+func await[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, ctxErr(ctx, time.Now())
+	}
+	start := time.Now()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, ctxErr(ctx, start)
+	}
+}
+
+func ctxErr(ctx context.Context, start time.Time) error {
+	err := ctx.Err()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	waited := time.Since(start)
+	if d, ok := ctx.Deadline(); ok {
+		waited = max(d.Sub(start), 0)
+	}
+	return fmt.Errorf("%w: keychain did not answer within %v: %w", ErrUnavailable, waited.Round(time.Millisecond), err)
+}
+
+func checkKey(key string) error {
+	if key == "" || len(key) > maxKeyLen {
+		return fmt.Errorf("keychain: key of %d bytes: want 1 to %d", len(key), maxKeyLen)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return fmt.Errorf("keychain: key %q: want printable ASCII", key)
+		}
+	}
+	return nil
+}
+
+func partName(key, gen string, i int) string {
+	return fmt.Sprintf("%s#%s/%d", key, gen, i)
+}
+
+func newGen() string {
+	var b [genLen / 2]byte
+	rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
+	return hex.EncodeToString(b[:])
+}

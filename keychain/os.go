@@ -1,0 +1,52 @@
+package keychain
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// DefaultTimeout bounds every call of the Store that Open returns (a shorter
+// deadline on the caller's context wins). It leaves time to type a password
+// into an unlock prompt, and keeps a keychain that never answers from
+// hanging the AWS SDK that runs sso-credproc.
+const DefaultTimeout = 30 * time.Second
+
+// Open returns the OS keychain as a Store: New(OSBackend(), Service,
+// DefaultMaxItem), each call bounded by DefaultTimeout.
+func Open() Store {
+	return &store{b: OSBackend(), service: Service, maxItem: DefaultMaxItem, timeout: DefaultTimeout}
+}
+
+// OSBackend returns the OS keychain: go-keyring, except on Linux, where Get
+// reads the Secret Service directly with fewer round trips (Set and Delete
+// stay go-keyring's, so the items are the same). It is shared by all
+// callers, so the Linux D-Bus connection is made once per process.
+func OSBackend() Backend { return osBackend() }
+
+var osBackend = sync.OnceValue(newOSBackend)
+
+// Hint returns what the user can do about err, for a "hint:" line, or "" if
+// there is nothing specific to say. For ErrUnavailable it is the platform's
+// way to get a usable keychain.
+func Hint(err error) string {
+	switch {
+	case errors.Is(err, ErrUnavailable) && errors.Is(err, context.DeadlineExceeded):
+		return "the keychain did not answer: it may be waiting for you to unlock it; otherwise " + unavailableHint
+	case errors.Is(err, ErrUnavailable):
+		return unavailableHint
+	case errors.Is(err, ErrCorrupt):
+		return "the stored item is damaged; log in again to replace it"
+	}
+	return ""
+}
+
+// goKeyring is go-keyring's default provider as a Backend.
+type goKeyring struct{}
+
+func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (goKeyring) Set(service, user, v string) error       { return keyring.Set(service, user, v) }
+func (goKeyring) Delete(service, user string) error       { return keyring.Delete(service, user) }

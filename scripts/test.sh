@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test of sso-credproc, the end-to-end ones against a real Secret
+# Service: a private D-Bus session with an unlocked gnome-keyring is started
+# for the run and stopped after it. Prints "tests: N passed, M failed" last;
+# a run in which no test ran fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus)
+command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
+command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
+if ((${#need[@]})); then
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnome-keyring dbus libsecret-tools >/dev/null
+	else
+		echo "test.sh: error: missing ${need[*]} (needed for a real Secret Service)" >&2
+		echo "test.sh: hint: sudo apt-get install -y gnome-keyring dbus libsecret-tools" >&2
+		exit 1
+	fi
+fi
+
+if [[ ${SSO_CREDPROC_IN_SESSION:-} != 1 ]]; then
+	export SSO_CREDPROC_IN_SESSION=1
+	exec dbus-run-session -- "$0" "$@"
+fi
+
+# Inside the private session bus: a throwaway keyring, unlocked.
+export XDG_DATA_HOME XDG_RUNTIME_DIR
+XDG_DATA_HOME=$(mktemp -d)
+XDG_RUNTIME_DIR=$(mktemp -d)
+chmod 700 "$XDG_RUNTIME_DIR"
+eval "$(printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+export GNOME_KEYRING_CONTROL
+trap 'kill "${GNOME_KEYRING_PID:-0}" 2>/dev/null || true; rm -rf "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"' EXIT
+# Wait until the Secret Service answers.
+for _ in $(seq 50); do
+	secret-tool search --all nothing nothing >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+race=()
+if [[ $(go env CGO_ENABLED) == 1 ]] && command -v gcc >/dev/null 2>&1; then
+	race=(-race)
+fi
+log=$(mktemp)
+status=0
+go test -count=1 "${race[@]}" -v "$@" ./... >"$log" 2>&1 || status=$?
+grep -E '^(ok|FAIL|\?|panic:)' "$log" || true
+passed=$(grep -cE '^\s*--- PASS' "$log" || true)
+failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
+skipped=$(grep -cE '^\s*--- SKIP' "$log" || true)
+if ((status != 0)); then
+	echo "---- full output of the failed run ----"
+	cat "$log"
+fi
+rm -f "$log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if ((passed == 0)); then
+	echo "test.sh: error: no test ran" >&2
+	exit 1
+fi
+exit "$status"
