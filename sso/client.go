@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -262,10 +263,27 @@ func wrap(op string, err error) error {
 	case errors.As(err, &ae):
 		e.Code = ae.ErrorCode()
 		e.Message = ae.ErrorMessage()
+		if e.Message == "" {
+			e.Message = oauthDescription(ae)
+		}
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Code = CodeTimeout
 	}
 	return e
+}
+
+// oauthDescription returns the OAuth error_description that SSO OIDC
+// exceptions carry instead of a message ("" when there is none).
+func oauthDescription(err error) string {
+	v := reflect.ValueOf(err)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.Elem().FieldByName("Error_description")
+	if f.Kind() != reflect.Pointer || f.IsNil() || f.Elem().Kind() != reflect.String {
+		return ""
+	}
+	return f.Elem().String()
 }
 
 // HasCode reports whether err is an *Error with one of the given codes.

@@ -320,21 +320,27 @@ func TestPKCE(t *testing.T) {
 	if q.Get("state") != "state-123" || q.Get("code") == "" {
 		t.Fatalf("redirect query = %v", q)
 	}
-	tok, err := oc.CreateToken(context.Background(), &ssooidc.CreateTokenInput{
+	in := &ssooidc.CreateTokenInput{
 		ClientId:     reg.ClientId,
 		ClientSecret: reg.ClientSecret,
 		GrantType:    aws.String(grantAuthCode),
 		Code:         aws.String(q.Get("code")),
 		CodeVerifier: aws.String(verifier),
 		RedirectUri:  aws.String(redirect),
-	})
+	}
+	tok, err := oc.CreateToken(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, err = oc.CreateToken(context.Background(), in)
+	wantErr[*types.InvalidGrantException](t, err) // used once
+	in.Code = aws.String("unknown")
+	_, err = oc.CreateToken(context.Background(), in)
+	wantErr[*types.InvalidGrantException](t, err)
 	if aws.ToString(tok.AccessToken) == "" || aws.ToString(tok.RefreshToken) == "" {
 		t.Errorf("token = %q, refresh token = %q", aws.ToString(tok.AccessToken), aws.ToString(tok.RefreshToken))
 	}
-	if srv.Count("Authorize") != 1 || srv.Count("CreateToken:authorization_code") != 1 {
+	if srv.Count("Authorize") != 1 || srv.Count("CreateToken:authorization_code") != 3 {
 		t.Errorf("counts = %v", srv.Counts())
 	}
 }
@@ -384,9 +390,6 @@ func TestPKCEErrors(t *testing.T) {
 			_, err := oc.CreateToken(context.Background(), in)
 			wantErr[*types.InvalidGrantException](t, err)
 			// The code is spent even by a failed attempt.
-			if tt.name == "expired code" {
-				return
-			}
 			_, err = oc.CreateToken(context.Background(), &good)
 			wantErr[*types.InvalidGrantException](t, err)
 		})
@@ -437,7 +440,24 @@ func TestAuthorizeInvalid(t *testing.T) {
 	if resp := get(t, good); resp.StatusCode != http.StatusFound {
 		t.Errorf("valid request: %s", resp.Status)
 	}
-	if got, want := srv.Count("Authorize"), len(tests)+1; got != want {
+
+	// A registered redirect URI with a port matches that port only.
+	withPort, err := oc.RegisterClient(context.Background(), &ssooidc.RegisterClientInput{
+		ClientName:   aws.String("test"),
+		ClientType:   aws.String("public"),
+		GrantTypes:   []string{grantAuthCode},
+		RedirectUris: []string{"http://127.0.0.1:9999/oauth/callback"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := get(t, authorizeURL(withPort, "http://127.0.0.1:8080/oauth/callback", "s", challenge)); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("other port than registered: %s, want 400", resp.Status)
+	}
+	if resp := get(t, authorizeURL(withPort, "http://127.0.0.1:9999/oauth/callback", "s", challenge)); resp.StatusCode != http.StatusFound {
+		t.Errorf("registered port: %s, want 302", resp.Status)
+	}
+	if got, want := srv.Count("Authorize"), len(tests)+3; got != want {
 		t.Errorf("Count(Authorize) = %d, want %d", got, want)
 	}
 }

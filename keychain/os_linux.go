@@ -1,0 +1,14 @@
+package keychain
+
+import "github.com/zalando/go-keyring"
+
+// DefaultMaxItem is the largest item the OS keychain takes: the Secret
+// Service has no practical limit, so every value is one item and the warm
+// path one read.
+const DefaultMaxItem = 0
+
+const unavailableHint = "start a Secret Service (gnome-keyring-daemon or KeePassXC) and make sure DBUS_SESSION_BUS_ADDRESS is set"
+
+func newOSBackend() Backend {
+	return &secretService{fallback: keyring.Get, set: keyring.Set, del: keyring.Delete}
+}

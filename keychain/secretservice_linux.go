@@ -1,0 +1,299 @@
+package keychain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+)
+
+const (
+	ssName     = "org.freedesktop.secrets"
+	ssPath     = dbus.ObjectPath("/org/freedesktop/secrets")
+	ssService  = "org.freedesktop.Secret.Service"
+	loginColl  = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	noneAlias  = dbus.ObjectPath("/")
+	dbusErrPfx = "org.freedesktop.DBus.Error."
+)
+
+// secretService is the Linux OS backend. Set and Delete are go-keyring's: an
+// item with the attributes service and username in the "login" collection
+// (or the "default" alias's collection if there is no "login"). Get reads
+// the same item with the fewest D-Bus round trips, where go-keyring's Get
+// makes seven (Properties.Get Collections, Unlock, SearchItems, OpenSession,
+// Unlock, GetSecret, Close) on top of connecting:
+//
+//  1. connect to the session bus and authenticate (once per process);
+//  2. Hello, Service.SearchItems and Service.OpenSession("plain"), sent
+//     together without waiting for each other (the bus handles one
+//     connection's messages in order, so the calls after Hello come from a
+//     named peer); only SearchItems on later calls, the session is kept;
+//  3. Service.GetSecrets of the item found.
+//
+// An item that is only in a locked collection is read with go-keyring's Get,
+// which unlocks it (and may prompt). Items outside "login" cost one more
+// round trip, once, to learn which collection go-keyring uses.
+type secretService struct {
+	fallback func(service, user string) (string, error)
+	set      func(service, user, password string) error
+	del      func(service, user string) error
+
+	mu      sync.Mutex
+	conn    *dbus.Conn      // private connection, made by the first Get
+	session dbus.ObjectPath // "plain" session on conn; "" until opened
+	coll    dbus.ObjectPath // collection go-keyring uses; "" until asked
+}
+
+// secret is the Secret Service's (oayays) secret struct.
+type secret struct {
+	Session     dbus.ObjectPath
+	Parameters  []byte
+	Value       []byte
+	ContentType string
+}
+
+// errFallback tells getContext to read the item with go-keyring.
+var errFallback = errors.New("keychain: item needs go-keyring's Get")
+
+var errNoSessionBus = errors.New("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set")
+
+func (s *secretService) Get(service, user string) (string, error) {
+	return s.getContext(context.Background(), service, user)
+}
+
+func (s *secretService) Set(service, user, password string) error {
+	if err := checkSessionBus(); err != nil {
+		return err
+	}
+	return s.set(service, user, password)
+}
+
+func (s *secretService) Delete(service, user string) error {
+	if err := checkSessionBus(); err != nil {
+		return err
+	}
+	return s.del(service, user)
+}
+
+func (s *secretService) getContext(ctx context.Context, service, user string) (string, error) {
+	if err := checkSessionBus(); err != nil {
+		return "", err
+	}
+	for attempt := 1; ; attempt++ {
+		v, fresh, err := s.read(ctx, service, user)
+		switch {
+		case errors.Is(err, errFallback):
+			return s.fallback(service, user)
+		case err == nil, errors.Is(err, keyring.ErrNotFound), ctx.Err() != nil:
+			return v, err
+		case fresh || attempt == 2:
+			return "", err
+		}
+		// The connection or session kept from an earlier call has gone
+		// stale (the bus or the Secret Service restarted): start afresh.
+	}
+}
+
+// read is one attempt of the fast path. fresh reports whether it made the
+// connection it used, so an error is not about a stale one.
+func (s *secretService) read(ctx context.Context, service, user string) (v string, fresh bool, err error) {
+	conn, session, hello, err := s.connect(ctx)
+	if err != nil {
+		return "", true, err
+	}
+	fresh = hello != nil
+	defer func() {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, errFallback) && !errors.Is(err, keyring.ErrNotFound) {
+			s.drop(conn)
+		}
+	}()
+
+	svc := conn.Object(ssName, ssPath)
+	attrs := map[string]string{"service": service, "username": user}
+	search := svc.GoWithContext(ctx, ssService+".SearchItems", 0, make(chan *dbus.Call, 1), attrs)
+	var open *dbus.Call
+	if session == "" {
+		open = svc.GoWithContext(ctx, ssService+".OpenSession", 0, make(chan *dbus.Call, 1), "plain", dbus.MakeVariant(""))
+	}
+
+	if hello != nil {
+		if err := (<-hello.Done).Err; err != nil {
+			return "", fresh, fmt.Errorf("D-Bus Hello: %w", err)
+		}
+	}
+	var unlocked, locked []dbus.ObjectPath
+	if err := (<-search.Done).Store(&unlocked, &locked); err != nil {
+		return "", fresh, callErr("SearchItems", err)
+	}
+	if open != nil {
+		var out dbus.Variant
+		if err := (<-open.Done).Store(&out, &session); err != nil {
+			return "", fresh, callErr("OpenSession", err)
+		}
+		s.keepSession(conn, session)
+	}
+
+	item, err := s.pick(ctx, conn, unlocked, locked)
+	if err != nil {
+		return "", fresh, err
+	}
+	var secrets map[dbus.ObjectPath]secret
+	err = svc.CallWithContext(ctx, ssService+".GetSecrets", 0, []dbus.ObjectPath{item}, session).Store(&secrets)
+	if err != nil {
+		return "", fresh, callErr("GetSecrets", err)
+	}
+	sec, ok := secrets[item]
+	if !ok {
+		return "", fresh, errFallback // locked or deleted since the search
+	}
+	return string(sec.Value), fresh, nil
+}
+
+// pick chooses the item go-keyring would read among those SearchItems
+// found, or says to fall back to go-keyring (errFallback) or that there is
+// none (keyring.ErrNotFound).
+func (s *secretService) pick(ctx context.Context, conn *dbus.Conn, unlocked, locked []dbus.ObjectPath) (dbus.ObjectPath, error) {
+	if it, ok := inCollection(unlocked, loginColl); ok {
+		return it, nil
+	}
+	if len(unlocked)+len(locked) == 0 {
+		return "", keyring.ErrNotFound
+	}
+	if _, ok := inCollection(locked, loginColl); ok {
+		return "", errFallback
+	}
+	coll, err := s.collection(ctx, conn)
+	switch {
+	case err != nil:
+		return "", err
+	case coll == loginColl:
+		return "", keyring.ErrNotFound // go-keyring looks only there
+	case coll == "" || coll == noneAlias:
+		return "", errFallback // let go-keyring say what is wrong
+	}
+	if it, ok := inCollection(unlocked, coll); ok {
+		return it, nil
+	}
+	if _, ok := inCollection(locked, coll); ok {
+		return "", errFallback
+	}
+	return "", keyring.ErrNotFound
+}
+
+// collection returns the collection go-keyring uses: "login" if the service
+// has one, else the "default" alias's.
+func (s *secretService) collection(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	s.mu.Lock()
+	coll := s.coll
+	s.mu.Unlock()
+	if coll != "" {
+		return coll, nil
+	}
+	svc := conn.Object(ssName, ssPath)
+	list := svc.GoWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, make(chan *dbus.Call, 1), ssService, "Collections")
+	alias := svc.GoWithContext(ctx, ssService+".ReadAlias", 0, make(chan *dbus.Call, 1), "default")
+	var all dbus.Variant
+	if err := (<-list.Done).Store(&all); err != nil {
+		return "", callErr("Get Collections", err)
+	}
+	if err := (<-alias.Done).Store(&coll); err != nil {
+		return "", callErr("ReadAlias", err)
+	}
+	if paths, _ := all.Value().([]dbus.ObjectPath); slices.Contains(paths, loginColl) {
+		coll = loginColl
+	}
+	s.mu.Lock()
+	if s.conn == conn {
+		s.coll = coll
+	}
+	s.mu.Unlock()
+	return coll, nil
+}
+
+// connect returns the kept connection and session, or a new connection and
+// its Hello call, sent but not waited for (session is then "").
+func (s *secretService) connect(ctx context.Context) (conn *dbus.Conn, session dbus.ObjectPath, hello *dbus.Call, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil && s.conn.Connected() {
+		return s.conn, s.session, nil, nil
+	}
+	s.conn, s.session, s.coll = nil, "", ""
+
+	conn, err = dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("connect to the D-Bus session bus: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	err = conn.Auth(nil)
+	if !stop() {
+		err = ctx.Err()
+	}
+	if err != nil {
+		conn.Close()
+		return nil, "", nil, fmt.Errorf("authenticate to the D-Bus session bus: %w", err)
+	}
+	hello = conn.BusObject().GoWithContext(ctx, "org.freedesktop.DBus.Hello", 0, make(chan *dbus.Call, 1))
+	s.conn = conn
+	return conn, "", hello, nil
+}
+
+func (s *secretService) keepSession(conn *dbus.Conn, session dbus.ObjectPath) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == conn && s.session == "" {
+		s.session = session
+	}
+}
+
+// drop closes conn after an error and forgets it and its session.
+func (s *secretService) drop(conn *dbus.Conn) {
+	s.mu.Lock()
+	if s.conn == conn {
+		s.conn, s.session, s.coll = nil, "", ""
+	}
+	s.mu.Unlock()
+	conn.Close()
+}
+
+func inCollection(items []dbus.ObjectPath, coll dbus.ObjectPath) (dbus.ObjectPath, bool) {
+	for _, it := range items {
+		if strings.HasPrefix(string(it), string(coll)+"/") {
+			return it, true
+		}
+	}
+	return "", false
+}
+
+// callErr adds what was called to a D-Bus error, and says so plainly when
+// there is no Secret Service on the bus.
+func callErr(method string, err error) error {
+	var de dbus.Error
+	if errors.As(err, &de) && (de.Name == dbusErrPfx+"ServiceUnknown" || de.Name == dbusErrPfx+"NameHasNoOwner") {
+		return fmt.Errorf("no Secret Service (%s) on the session bus: %w", ssName, err)
+	}
+	return fmt.Errorf("Secret Service %s: %w", method, err)
+}
+
+// checkSessionBus fails unless a session bus can be found without starting
+// one. Without it godbus, and so go-keyring, would run dbus-launch, which
+// starts a new, empty bus for every process.
+func checkSessionBus() error {
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return nil
+	}
+	dir := "/run/user/" + strconv.Itoa(os.Getuid()) + "/"
+	for _, f := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(dir + f); err == nil {
+			return nil
+		}
+	}
+	return errNoSessionBus
+}

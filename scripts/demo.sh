@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A local stand-in for IAM Identity Center: starts the fake (cmd/ssofake) on
+# 127.0.0.1, writes a throwaway AWS config pointing at it, and runs
+# sso-credproc twice — a sign-in through a $BROWSER that approves for you,
+# then a cached call that makes no request. Nothing of yours is touched but
+# items of service "sso-credproc" in your keychain (for a fake start URL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z ${DBUS_SESSION_BUS_ADDRESS:-} && ${SSO_CREDPROC_DEMO_BUS:-} != 1 ]]; then
+	if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+		echo "demo: no D-Bus session; using a throwaway gnome-keyring"
+		export SSO_CREDPROC_DEMO_BUS=1
+		exec dbus-run-session -- "$0" "$@"
+	fi
+	echo "demo: error: no Secret Service (no D-Bus session bus)" >&2
+	echo "demo: hint: sudo apt-get install -y gnome-keyring dbus, then run ./scripts/demo.sh again" >&2
+	exit 1
+fi
+tmp=$(mktemp -d)
+if [[ ${SSO_CREDPROC_DEMO_BUS:-} == 1 ]]; then
+	export XDG_DATA_HOME=$tmp/data
+	mkdir -p "$XDG_DATA_HOME"
+	eval "$(printf demo | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+fi
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "demo: building"
+CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/ssofake
+"$tmp/bin/ssofake" serve --addr 127.0.0.1:0 --url-file "$tmp/url" >/dev/null &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $tmp/url ]] && break; sleep 0.05; done
+url=$(cat "$tmp/url")
+echo "demo: fake IAM Identity Center at $url"
+
+cat >"$tmp/config" <<CONFIG
+[profile demo]
+credential_process = $tmp/bin/sso-credproc --profile demo-sso
+region = us-east-1
+
+[profile demo-sso]
+sso_session = sso-credproc-demo
+sso_account_id = 111122223333
+sso_role_name = DemoRole
+
+[sso-session sso-credproc-demo]
+sso_start_url = $url/start
+sso_region = us-east-1
+CONFIG
+export AWS_CONFIG_FILE=$tmp/config
+export AWS_ENDPOINT_URL_SSO_OIDC=$url AWS_ENDPOINT_URL_SSO=$url
+export BROWSER="$tmp/bin/ssofake browse"
+
+echo
+echo "demo: \$ sso-credproc --profile demo-sso        # first call: signs in"
+"$tmp/bin/sso-credproc" --profile demo-sso
+echo
+echo "demo: \$ sso-credproc --profile demo-sso        # second call: from the keychain"
+start=$(date +%s%N)
+"$tmp/bin/sso-credproc" --profile demo-sso
+echo "demo: took $(( ($(date +%s%N) - start) / 1000000 )) ms"
+echo
+echo "demo: calls the fake IAM Identity Center received: $("$tmp/bin/ssofake" counts "$url")"
+if command -v aws >/dev/null; then
+	echo
+	echo "demo: \$ aws configure list --profile demo    # the AWS CLI through credential_process"
+	aws configure list --profile demo || true
+fi
