@@ -14,7 +14,8 @@ var (
 // no comments), which botocore uses both for section headers and for
 // credential_process: whitespace is space, tab, CR and LF; single quotes keep
 // everything; in double quotes a backslash escapes only `"` and `\`; outside
-// quotes a backslash escapes any character; "" and '' make an empty word.
+// quotes a backslash escapes any character; a pair of empty quotes is an
+// empty word.
 func shellSplit(s string) ([]string, error) {
 	const (
 		between = iota

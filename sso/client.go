@@ -17,6 +17,7 @@ import (
 	awssso "github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // ClientName is the name under which sso-credproc registers its public client.
@@ -260,6 +261,10 @@ func wrap(op string, err error) error {
 	case errors.As(err, &de):
 		// The SDK's text may quote the body; keep it out of messages.
 		e.Code, e.Message, e.Err = CodeMalformed, "the answer could not be read", nil
+		var re *smithyhttp.ResponseError
+		if errors.As(err, &re) {
+			e.Message += fmt.Sprintf(" (HTTP %d)", re.HTTPStatusCode())
+		}
 	case errors.As(err, &ae):
 		e.Code = ae.ErrorCode()
 		e.Message = ae.ErrorMessage()

@@ -176,7 +176,7 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 		case q.Get("state") != state:
 			res.err = errors.New("sign-in callback: the state does not match this login; start it again")
 		case q.Get("error") != "":
-			res.err = fmt.Errorf("sign-in refused: %s", firstNonEmpty(q.Get("error_description"), q.Get("error")))
+			res.err = fmt.Errorf("sign-in refused (%s): %s", q.Get("error"), firstNonEmpty(q.Get("error_description"), "no reason given"))
 		case q.Get("code") == "":
 			res.err = errors.New("sign-in callback carries no code")
 		default:

@@ -1,0 +1,529 @@
+// Package profile turns the AWS config file and command-line flags into one
+// resolved IAM Identity Center (SSO) profile.
+//
+// The file means here what it means to the AWS CLI: it is read the way
+// botocore reads it (see configparser.go), profiles and sso-sessions are
+// resolved and validated as botocore's SSO credential provider does, and
+// endpoint overrides follow botocore's ConfiguredEndpointProvider. The file is
+// only ever read, never created or written.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Profile is one resolved SSO profile.
+type Profile struct {
+	Name              string            // profile name ("" when built from flags alone)
+	File              string            // config file path that was read ("" if none)
+	SessionName       string            // sso-session name; "" for a legacy profile
+	StartURL          string            // AWS access portal URL
+	Region            string            // SSO region
+	Scopes            []string          // sso_registration_scopes; default {"sso:account:access"} for sso-session profiles; nil for legacy profiles
+	AccountID         string            // sso_account_id
+	RoleName          string            // sso_role_name
+	CredentialProcess string            // the profile's own credential_process, if any
+	OIDCEndpoint      string            // resolved endpoint override for SSO OIDC, "" = use the SDK's resolver
+	PortalEndpoint    string            // resolved endpoint override for the SSO portal, "" = SDK default
+	Settings          map[string]string // every plain key of the profile section, lower-cased
+}
+
+// Legacy reports whether the profile carries its own start URL and region
+// instead of naming an sso-session.
+func (p *Profile) Legacy() bool { return p.SessionName == "" }
+
+// Overrides are command-line flags that stand in for (or override) config values.
+type Overrides struct{ SSOSession, StartURL, Region, AccountID, RoleName string }
+
+// ErrProfileNotFound is wrapped in *Error when the named profile does not exist.
+var ErrProfileNotFound = errors.New("profile not found")
+
+// Error is a configuration error naming the file, section and key.
+type Error struct {
+	File    string // config file path; "" when the problem is in the flags
+	Section string // section header without brackets, e.g. "profile dev"
+	Key     string // option name, or the flag (e.g. "--region") the value came from
+	Msg     string
+	Hint    string // what to do about it, for a "hint:" line; not part of Error()
+	Err     error
+}
+
+// Error returns one line: "file: [section]: key: message", leaving out the
+// parts that are empty.
+func (e *Error) Error() string {
+	var parts []string
+	if e.File != "" {
+		parts = append(parts, e.File)
+	}
+	if e.Section != "" {
+		parts = append(parts, "["+e.Section+"]")
+	}
+	if e.Key != "" {
+		parts = append(parts, e.Key)
+	}
+	msg := e.Msg
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if msg != "" {
+		parts = append(parts, msg)
+	}
+	return strings.Join(parts, ": ")
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+const defaultScope = "sso:account:access"
+
+// Load reads the config file at path (path "" or missing file: only allowed
+// when name == "" and overrides are complete) and resolves profile name with
+// the overrides. env looks up environment variables (os.Getenv in production;
+// tests pass a map). Load does not look at AWS_PROFILE: choosing the name is
+// the caller's job.
+func Load(path, name string, ov Overrides, env func(string) string) (*Profile, error) {
+	if env == nil {
+		env = os.Getenv
+	}
+	if name == "" && ov.SSOSession == "" {
+		return resolve(nil, nil, "", ov, env)
+	}
+	file := ""
+	if path != "" {
+		file = expandPath(path, env)
+	}
+	cfg, err := readConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	var sect *section
+	if name != "" {
+		if cfg != nil {
+			sect = cfg.profiles[name]
+		}
+		if sect == nil {
+			return nil, notFound(file, cfg, name)
+		}
+	}
+	return resolve(cfg, sect, name, ov, env)
+}
+
+// readConfig returns nil, nil when there is no file to read. Like botocore, a
+// path that is not a regular file counts as no file; unlike botocore (which
+// then reads nothing), a file that cannot be read is an error.
+func readConfig(file string) (*config, error) {
+	if file == "" {
+		return nil, nil
+	}
+	st, err := os.Stat(file)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !st.Mode().IsRegular()) {
+		return nil, nil
+	}
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, &Error{File: file, Msg: "cannot read the config file", Err: err}
+	}
+	return parseConfig(file, data)
+}
+
+func notFound(file string, cfg *config, name string) error {
+	e := &Error{File: file, Msg: fmt.Sprintf("profile %q not found", name), Err: ErrProfileNotFound}
+	switch {
+	case file == "":
+		e.Hint = "no config file was given"
+	case cfg == nil:
+		e.Hint = "the config file does not exist; create the profile with: aws configure sso --profile " + shellQuote(name)
+	case len(cfg.profiles) == 0:
+		e.Hint = "the config file has no profiles"
+	default:
+		e.Hint = "available profiles: " + listNames(cfg.profiles)
+	}
+	return e
+}
+
+// listNames lists at most 10 sorted names, quoting those with spaces.
+func listNames(m map[string]*section) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	const max = 10
+	more := 0
+	if len(names) > max {
+		more = len(names) - max
+		names = names[:max]
+	}
+	for i, n := range names {
+		if n == "" || strings.ContainsAny(n, " \t\"'") {
+			names[i] = fmt.Sprintf("%q", n)
+		}
+	}
+	s := strings.Join(names, ", ")
+	if more > 0 {
+		s += fmt.Sprintf(" (and %d more)", more)
+	}
+	return s
+}
+
+// origin is where a resolved value came from: a section of the file or a flag.
+type origin struct {
+	v       value
+	section string // section header; "" for a flag
+	flag    string // e.g. "--region"; "" for the file
+}
+
+func (o origin) key(k string) string {
+	if o.flag != "" {
+		return o.flag
+	}
+	return k
+}
+
+var requiredKeys = []struct{ key, flag string }{
+	// botocore SSOProvider's order: _PROFILE_REQUIRED_CONFIG_VARS, then
+	// _SSO_REQUIRED_CONFIG_VARS.
+	{"sso_role_name", "--role-name"},
+	{"sso_account_id", "--account-id"},
+	{"sso_start_url", "--start-url"},
+	{"sso_region", "--region"},
+}
+
+// resolve builds the profile from the profile section sect (nil: none), the
+// flags and cfg (nil: no file), following botocore's
+// SSOProvider._load_sso_config and _resolve_sso_session_reference.
+func resolve(cfg *config, sect *section, name string, ov Overrides, env func(string) string) (*Profile, error) {
+	p := &Profile{Name: name, Settings: map[string]string{}}
+	file := ""
+	if cfg != nil {
+		file = cfg.path
+		p.File = cfg.path
+	}
+	if sect != nil {
+		for k, v := range sect.keys {
+			if v.nested == nil {
+				p.Settings[k] = v.text
+			}
+		}
+		p.CredentialProcess = p.Settings["credential_process"]
+		if target, ok := credprocTarget(p.CredentialProcess); ok && target == name {
+			return nil, &Error{File: file, Section: sect.header, Key: "credential_process",
+				Msg:  fmt.Sprintf("runs sso-credproc --profile %s, this same profile: the SDKs would call it forever", shellQuote(name)),
+				Hint: fmt.Sprintf("keep the SSO keys on a separate profile and point credential_process at it, e.g. [profile %s] with sso_session, sso_account_id and sso_role_name, and in [%s]: credential_process = sso-credproc --profile %s", shellQuote(name+"-sso"), sect.header, shellQuote(name+"-sso"))}
+		}
+	}
+
+	// The profile as botocore sees it, with the flags laid over it.
+	resolved := map[string]origin{}
+	if sect != nil {
+		for _, k := range sect.order {
+			resolved[k] = origin{v: sect.keys[k], section: sect.header}
+		}
+	}
+	for _, f := range []struct{ key, flag, val string }{
+		{"sso_session", "--sso-session", ov.SSOSession},
+		{"sso_start_url", "--start-url", ov.StartURL},
+		{"sso_region", "--region", ov.Region},
+		{"sso_account_id", "--account-id", ov.AccountID},
+		{"sso_role_name", "--role-name", ov.RoleName},
+	} {
+		if f.val != "" {
+			resolved[f.key] = origin{v: value{text: f.val}, flag: f.flag}
+		}
+	}
+
+	var session *section
+	if ref, ok := resolved["sso_session"]; ok {
+		if ref.v.nested != nil {
+			return nil, nestedError(file, ref, "sso_session")
+		}
+		p.SessionName = ref.v.text
+		if cfg != nil {
+			session = cfg.sessions[ref.v.text]
+		}
+		if session == nil {
+			e := &Error{File: file, Section: ref.section, Key: ref.key("sso_session"),
+				Msg: fmt.Sprintf("the specified sso-session does not exist: %q", ref.v.text)}
+			switch {
+			case cfg == nil:
+				e.Hint = "the config file does not exist; create the sso-session with: aws configure sso-session"
+			case len(cfg.sessions) == 0:
+				e.Hint = "the config file has no [sso-session NAME] sections; create one with: aws configure sso-session"
+			default:
+				e.Hint = "available sso-sessions: " + listNames(cfg.sessions)
+			}
+			return nil, e
+		}
+		for _, k := range session.order {
+			sv := session.keys[k]
+			if pv, ok := resolved[k]; ok && !sameValue(pv.v, sv) {
+				label := "profile"
+				if pv.flag != "" {
+					label = pv.flag
+				}
+				return nil, &Error{File: file, Section: pv.section, Key: pv.key(k),
+					Msg: fmt.Sprintf("the value for %s is inconsistent between %s (%s) and [%s] (%s)",
+						k, label, showValue(pv.v), session.header, showValue(sv)),
+					Hint: fmt.Sprintf("use the same value in both places, or leave %s to the sso-session", k)}
+			}
+			resolved[k] = origin{v: sv, section: session.header}
+		}
+	}
+
+	var missing, where []string
+	for _, r := range requiredKeys {
+		o, ok := resolved[r.key]
+		if ok && o.v.nested != nil {
+			return nil, nestedError(file, o, r.key)
+		}
+		if ok && o.v.text != "" {
+			continue
+		}
+		missing = append(missing, r.key)
+		switch {
+		case session != nil && (r.key == "sso_start_url" || r.key == "sso_region"):
+			where = append(where, fmt.Sprintf("%s in [%s]", r.key, session.header))
+		case sect != nil:
+			where = append(where, fmt.Sprintf("%s in [%s]", r.key, sect.header))
+		default:
+			where = append(where, r.flag)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, missingError(file, sect, session, name, missing, where, len(missing) == len(requiredKeys) && sect == nil && session == nil)
+	}
+
+	get := func(k string) string { return resolved[k].v.text }
+	p.StartURL, p.Region = get("sso_start_url"), get("sso_region")
+	p.AccountID, p.RoleName = get("sso_account_id"), get("sso_role_name")
+	if u, err := url.Parse(p.StartURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		o := resolved["sso_start_url"]
+		return nil, &Error{File: fileOf(file, o), Section: o.section, Key: o.key("sso_start_url"),
+			Msg:  fmt.Sprintf("%q is not an absolute https URL", p.StartURL),
+			Hint: "the start URL is the AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start"}
+	}
+	if session != nil {
+		p.Scopes = []string{defaultScope}
+		if raw, ok := session.plain("sso_registration_scopes"); ok {
+			if scopes := parseScopes(raw); len(scopes) > 0 {
+				p.Scopes = scopes
+			}
+		}
+	}
+
+	var err error
+	if p.OIDCEndpoint, p.PortalEndpoint, err = resolveEndpoints(cfg, sect, env); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func fileOf(file string, o origin) string {
+	if o.flag != "" {
+		return ""
+	}
+	return file
+}
+
+func nestedError(file string, o origin, key string) error {
+	return &Error{File: fileOf(file, o), Section: o.section, Key: key,
+		Msg: "must be a single value, not an indented block of key = value lines"}
+}
+
+func missingError(file string, sect, session *section, name string, missing, where []string, nothing bool) error {
+	e := &Error{Key: missing[0],
+		Msg: "missing the following required SSO configuration values: " + strings.Join(missing, ", ")}
+	switch {
+	case nothing:
+		e.Key = ""
+		e.Msg = "no profile given"
+		e.Hint = "pass --profile NAME, or --start-url, --region, --account-id and --role-name (or --sso-session with --account-id and --role-name)"
+		return e
+	case session != nil && (missing[0] == "sso_start_url" || missing[0] == "sso_region"):
+		e.File, e.Section = file, session.header
+	case sect != nil:
+		e.File, e.Section = file, sect.header
+	default:
+		e.Key = ""
+	}
+	e.Hint = "set " + strings.Join(where, ", ")
+	if sect != nil && !hasSSOKeys(sect) {
+		e.Hint = fmt.Sprintf("[%s] has no SSO settings; set them with: aws configure sso --profile %s", sect.header, shellQuote(name))
+		if cp, ok := sect.plain("credential_process"); ok {
+			if target, ok := credprocTarget(cp); ok && target != "" {
+				e.Hint = fmt.Sprintf("[%s] gets its credentials from sso-credproc --profile %s; did you mean --profile %s?", sect.header, shellQuote(target), shellQuote(target))
+			}
+		}
+	}
+	return e
+}
+
+// shellQuote quotes s for a command line when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\$`;&|<>()*?[]#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func hasSSOKeys(s *section) bool {
+	for k := range s.keys {
+		if strings.HasPrefix(k, "sso_") {
+			return true
+		}
+	}
+	return false
+}
+
+// sameValue is Python's == on the parsed values (strings or dicts).
+func sameValue(a, b value) bool {
+	if (a.nested == nil) != (b.nested == nil) {
+		return false
+	}
+	if a.nested == nil {
+		return a.text == b.text
+	}
+	if len(a.nested) != len(b.nested) {
+		return false
+	}
+	for k, v := range a.nested {
+		if w, ok := b.nested[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func showValue(v value) string {
+	if v.nested != nil {
+		return "an indented block"
+	}
+	return fmt.Sprintf("%q", v.text)
+}
+
+// parseScopes is the AWS CLI's parse_sso_registration_scopes: split on ",",
+// trim, drop empty entries.
+func parseScopes(raw string) []string {
+	var out []string
+	for _, s := range strings.Split(raw, ",") {
+		if s = pyStrip(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// credprocTarget reports whether cmd runs sso-credproc (the first word's base
+// name is sso-credproc or sso-credproc.exe) and which profile its --profile
+// flag names ("" when none). cmd is split with shlex rules, as botocore does.
+func credprocTarget(cmd string) (string, bool) {
+	words, err := shellSplit(cmd)
+	if err != nil || len(words) == 0 {
+		return "", false
+	}
+	base := words[0]
+	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
+		base = base[i+1:]
+	}
+	if !strings.EqualFold(base, "sso-credproc") && !strings.EqualFold(base, "sso-credproc.exe") {
+		return "", false
+	}
+	target := ""
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		if w == "--" {
+			break
+		}
+		for _, f := range []string{"--profile", "-profile"} {
+			switch {
+			case w == f && i+1 < len(words):
+				i++
+				target = words[i]
+			case strings.HasPrefix(w, f+"="):
+				target = w[len(f)+1:]
+			}
+		}
+	}
+	return target, true
+}
+
+// resolveEndpoints follows botocore's ConfiguredEndpointProvider for the
+// "sso-oidc" and "sso" clients: the service's AWS_ENDPOINT_URL_* variable,
+// AWS_ENDPOINT_URL, the [services NAME] section's nested endpoint_url, the
+// profile's endpoint_url. ignore_configured_endpoint_urls turns all of them
+// off; the environment variable, when set, wins over the profile's key (as
+// in botocore's config chain and aws-sdk-go-v2's env-then-shared-config
+// order), so AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false re-enables them.
+func resolveEndpoints(cfg *config, sect *section, env func(string) string) (oidc, portal string, err error) {
+	ignore := false
+	if v := env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
+		ignore = strings.EqualFold(v, "true")
+	} else if v, ok := sect.plain("ignore_configured_endpoint_urls"); ok {
+		ignore = strings.EqualFold(v, "true")
+	}
+	if ignore {
+		return "", "", nil
+	}
+	if oidc, err = endpointFor(cfg, sect, env, "AWS_ENDPOINT_URL_SSO_OIDC", "sso_oidc"); err != nil {
+		return "", "", err
+	}
+	if portal, err = endpointFor(cfg, sect, env, "AWS_ENDPOINT_URL_SSO", "sso"); err != nil {
+		return "", "", err
+	}
+	return oidc, portal, nil
+}
+
+func endpointFor(cfg *config, sect *section, env func(string) string, envVar, service string) (string, error) {
+	if v := env(envVar); v != "" {
+		return v, nil
+	}
+	if v := env("AWS_ENDPOINT_URL"); v != "" {
+		return v, nil
+	}
+	if sect == nil {
+		return "", nil
+	}
+	file := cfg.path
+	if ref, ok := sect.keys["services"]; ok {
+		if ref.nested != nil {
+			return "", nestedError(file, origin{v: ref, section: sect.header}, "services")
+		}
+		svc := cfg.services[ref.text]
+		if svc == nil || len(svc.keys) == 0 {
+			e := &Error{File: file, Section: sect.header, Key: "services",
+				Msg: fmt.Sprintf("the profile is configured to use the services section but the %q services configuration does not exist", ref.text)}
+			if len(cfg.services) > 0 {
+				e.Hint = "available services sections: " + listNames(cfg.services)
+			} else {
+				e.Hint = fmt.Sprintf("add a [services %s] section, or remove the services key", ref.text)
+			}
+			return "", e
+		}
+		if v, ok := svc.keys[service]; ok {
+			if v.nested == nil {
+				return "", &Error{File: file, Section: svc.header, Key: service,
+					Msg:  "must be an indented block of key = value lines",
+					Hint: fmt.Sprintf("write it as %q followed by an indented %q line", service+" =", "endpoint_url = https://..."),
+				}
+			}
+			if u := v.nested["endpoint_url"]; u != "" {
+				return u, nil
+			}
+		}
+	}
+	if v, ok := sect.keys["endpoint_url"]; ok {
+		if v.nested != nil {
+			return "", nestedError(file, origin{v: v, section: sect.header}, "endpoint_url")
+		}
+		return v.text, nil
+	}
+	return "", nil
+}

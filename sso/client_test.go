@@ -1,0 +1,247 @@
+package sso_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sso-credproc/sso-credproc/internal/ssofake"
+	"github.com/sso-credproc/sso-credproc/sso"
+)
+
+// visitor is a Browser that visits the URL like a user who is signed in:
+// it follows the redirect back to the loopback listener.
+type visitor struct {
+	t      *testing.T
+	opened atomic.Int32
+	last   atomic.Value
+}
+
+func (v *visitor) Open(u string) error {
+	v.opened.Add(1)
+	v.last.Store(u)
+	go func() {
+		resp, err := http.Get(u)
+		if err != nil {
+			v.t.Errorf("browser: %v", err)
+			return
+		}
+		resp.Body.Close()
+	}()
+	return nil
+}
+
+func newClient(t *testing.T, opts ssofake.Options) (*ssofake.Server, *sso.Client) {
+	t.Helper()
+	srv := ssofake.New(opts)
+	t.Cleanup(srv.Close)
+	c := sso.New(sso.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 10 * time.Second})
+	return srv, c
+}
+
+const startURL = "https://d-abc123.awsapps.com/start"
+
+func TestPKCELoginRefreshAndRoleCredentials(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{RotateRefreshTokens: true})
+	ctx := context.Background()
+	reg, err := c.Register(ctx, []string{"sso:account:access"}, true, startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reg.ClientID == "" || reg.ClientSecret == "" || reg.ExpiresAt.Before(time.Now().Add(80*24*time.Hour)) {
+		t.Fatalf("registration %+v", reg)
+	}
+	b := &visitor{t: t}
+	var notes []string
+	tok, err := c.LoginPKCE(ctx, reg, sso.LoginOptions{StartURL: startURL, Scopes: reg.Scopes, Browser: b, Notify: func(m string) { notes = append(notes, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.opened.Load() != 1 || srv.Count("Authorize") != 1 || srv.Count("CreateToken:authorization_code") != 1 {
+		t.Fatalf("opened %d, counts %v", b.opened.Load(), srv.Counts())
+	}
+	u := b.last.Load().(string)
+	if !strings.HasPrefix(u, srv.URL+"/authorize?") || !strings.Contains(u, "code_challenge_method=S256") || !strings.Contains(u, "redirect_uri=http%3A%2F%2F127.0.0.1%3A") {
+		t.Errorf("authorize URL %s", u)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" || time.Until(tok.ExpiresAt) < 50*time.Minute {
+		t.Fatalf("token %+v", tok)
+	}
+	if len(notes) == 0 || strings.Contains(strings.Join(notes, "\n"), tok.AccessToken) {
+		t.Errorf("notes %q", notes)
+	}
+
+	// Refresh rotates; the old refresh token is then refused.
+	tok2, err := c.Refresh(ctx, reg, tok.RefreshToken, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok2.RefreshToken == "" || tok2.RefreshToken == tok.RefreshToken || tok2.AccessToken == tok.AccessToken {
+		t.Fatalf("refresh did not rotate: %+v", tok2)
+	}
+	if _, err := c.Refresh(ctx, reg, tok.RefreshToken, time.Now()); !sso.IsSessionGone(err) {
+		t.Fatalf("old refresh token: err = %v, want InvalidGrant", err)
+	}
+
+	rc, err := c.RoleCredentials(ctx, tok2.AccessToken, "111122223333", "Dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(rc.Expiration); rc.AccessKeyID == "" || rc.SessionToken == "" || d < 55*time.Minute || d > 65*time.Minute {
+		t.Fatalf("role credentials %+v (epoch milliseconds read right?)", rc)
+	}
+	srv.RevokeAll()
+	if _, err := c.RoleCredentials(ctx, tok2.AccessToken, "111122223333", "Dev"); !sso.IsUnauthorized(err) {
+		t.Fatalf("revoked token: err = %v", err)
+	}
+}
+
+func TestDeviceLogin(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{})
+	ctx := context.Background()
+	reg, err := c.Register(ctx, nil, false, startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	b := &visitor{t: t}
+	// Two pending answers first, then the browser's approval lands.
+	srv.Inject("CreateToken:device_code", ssofake.Fault{Type: "AuthorizationPendingException"}, ssofake.Fault{Type: "AuthorizationPendingException"})
+	tok, err := c.LoginDevice(ctx, reg, sso.LoginOptions{StartURL: startURL, Browser: b, Notify: func(m string) { notes = append(notes, m) },
+		After: func(time.Duration) <-chan time.Time { return time.After(20 * time.Millisecond) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken != "" {
+		t.Fatalf("legacy device token %+v (no refresh token expected)", tok)
+	}
+	if srv.Count("Verify") != 1 || srv.Count("CreateToken:device_code") < 3 {
+		t.Fatalf("counts %v", srv.Counts())
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "sign-in code:") {
+		t.Errorf("the user code was not shown: %q", notes)
+	}
+}
+
+func TestDeviceLoginFailures(t *testing.T) {
+	for _, tc := range []struct {
+		fault ssofake.Fault
+		want  string
+	}{
+		{ssofake.Fault{Type: "ExpiredTokenException"}, "expired"},
+		{ssofake.Fault{Type: "AccessDeniedException"}, "refused"},
+	} {
+		t.Run(tc.fault.Type, func(t *testing.T) {
+			srv, c := newClient(t, ssofake.Options{})
+			reg, err := c.Register(context.Background(), nil, false, startURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Inject("CreateToken:device_code", ssofake.Fault{Type: "SlowDownException"}, tc.fault)
+			var waits []time.Duration
+			_, err = c.LoginDevice(context.Background(), reg, sso.LoginOptions{StartURL: startURL,
+				After: func(d time.Duration) <-chan time.Time { waits = append(waits, d); return time.After(time.Millisecond) }})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if len(waits) != 1 || waits[0] != 6*time.Second {
+				t.Errorf("waits %v: slow_down must add 5 s to the 1 s interval", waits)
+			}
+		})
+	}
+}
+
+func TestPKCEDenied(t *testing.T) {
+	_, c := newClient(t, ssofake.Options{DenyAuthorization: true})
+	reg, err := c.Register(context.Background(), []string{"sso:account:access"}, true, startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.LoginPKCE(context.Background(), reg, sso.LoginOptions{StartURL: startURL, Browser: &visitor{t: t}})
+	if err == nil || !strings.Contains(err.Error(), "access_denied") {
+		t.Fatalf("err = %v, want access_denied", err)
+	}
+}
+
+func TestPKCEWaitEndsWithContext(t *testing.T) {
+	_, c := newClient(t, ssofake.Options{})
+	reg, err := c.Register(context.Background(), []string{"sso:account:access"}, true, startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.LoginPKCE(ctx, reg, sso.LoginOptions{StartURL: startURL}) // nobody opens the page
+	if err == nil || ctx.Err() == nil {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRetriesAndErrors(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{})
+	ctx := context.Background()
+	srv.Inject("RegisterClient", ssofake.Fault{Status: 500, Type: "InternalServerException"})
+	if _, err := c.Register(ctx, nil, false, startURL); err != nil {
+		t.Fatalf("a 500 is retried by the SDK: %v", err)
+	}
+	if n := srv.Count("RegisterClient"); n != 2 {
+		t.Errorf("RegisterClient calls = %d, want 2", n)
+	}
+	srv.Inject("GetRoleCredentials", ssofake.Fault{Status: 429, Type: "TooManyRequestsException"}, ssofake.Fault{Status: 429, Type: "TooManyRequestsException"}, ssofake.Fault{Status: 429, Type: "TooManyRequestsException"})
+	_, err := c.RoleCredentials(ctx, "whatever", "1", "r")
+	if !sso.HasCode(err, "TooManyRequestsException") || srv.Count("GetRoleCredentials") != 3 {
+		t.Fatalf("err = %v after %d calls", err, srv.Count("GetRoleCredentials"))
+	}
+	srv.Inject("RegisterClient", ssofake.Fault{RawBody: `{"clientId": 12, "clientSecret": "s3cr3t-in-body"`})
+	_, err = c.Register(ctx, nil, false, startURL)
+	if !sso.HasCode(err, sso.CodeMalformed) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("malformed answer: err = %v", err)
+	}
+	srv.Inject("RegisterClient", ssofake.Fault{RawBody: `{}`})
+	if _, err = c.Register(ctx, nil, false, startURL); !sso.HasCode(err, sso.CodeMalformed) {
+		t.Fatalf("empty answer: err = %v", err)
+	}
+	srv.Inject("GetRoleCredentials", ssofake.Fault{Delay: 5 * time.Second})
+	slow := sso.New(sso.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 100 * time.Millisecond, MaxAttempts: 1})
+	start := time.Now()
+	if _, err := slow.RoleCredentials(ctx, "x", "1", "r"); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("a slow call must end at the call timeout: %v after %s", err, time.Since(start))
+	}
+}
+
+func TestEndpointResolution(t *testing.T) {
+	// Without an override the SDK's resolver is used: the authorize URL
+	// goes to the regional OIDC host of the partition.
+	for region, host := range map[string]string{
+		"eu-west-1":     "https://oidc.eu-west-1.amazonaws.com/authorize?",
+		"cn-north-1":    "https://oidc.cn-north-1.amazonaws.com.cn/authorize?",
+		"us-gov-west-1": "https://oidc.us-gov-west-1.amazonaws.com/authorize?",
+	} {
+		c := sso.New(sso.Config{Region: region})
+		b := &recorder{}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, _ = c.LoginPKCE(ctx, &sso.Registration{ClientID: "id", ClientSecret: "s"}, sso.LoginOptions{Browser: b})
+		cancel()
+		if !strings.HasPrefix(b.url, host) {
+			t.Errorf("%s: opened %q, want prefix %q", region, b.url, host)
+		}
+	}
+}
+
+func TestAuthorizeURLDropsOverridePath(t *testing.T) {
+	c := sso.New(sso.Config{Region: "eu-west-1", OIDCEndpoint: "https://sso.example.test:8443/some/path"})
+	b := &recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _ = c.LoginPKCE(ctx, &sso.Registration{ClientID: "id", ClientSecret: "s"}, sso.LoginOptions{Browser: b})
+	if !strings.HasPrefix(b.url, "https://sso.example.test:8443/authorize?") {
+		t.Errorf("opened %q", b.url)
+	}
+}
+
+type recorder struct{ url string }
+
+func (r *recorder) Open(u string) error { r.url = u; return nil }
