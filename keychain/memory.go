@@ -12,14 +12,14 @@ import (
 // counts calls, and can be told to fail or to hang. It is safe for
 // concurrent use.
 type Memory struct {
-	mu       sync.Mutex
-	limit    int
-	items    map[[2]string]string
-	ops      Ops
-	getFail  fault
-	setFail  fault
+	mu        sync.Mutex
+	limit     int
+	items     map[[2]string]string
+	ops       Ops
+	getFail   fault
+	setFail   fault
 	beforeSet func(user string) error
-	hold     chan struct{}
+	hold      chan struct{}
 }
 
 // Ops counts the calls a Memory has received, failed ones included.

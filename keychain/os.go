@@ -48,5 +48,5 @@ func Hint(err error) string {
 type goKeyring struct{}
 
 func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (goKeyring) Set(service, user, v string) error       { return keyring.Set(service, user, v) }
-func (goKeyring) Delete(service, user string) error       { return keyring.Delete(service, user) }
+func (goKeyring) Set(service, user, v string) error        { return keyring.Set(service, user, v) }
+func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }

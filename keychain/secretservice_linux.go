@@ -15,12 +15,13 @@ import (
 )
 
 const (
-	ssName     = "org.freedesktop.secrets"
-	ssPath     = dbus.ObjectPath("/org/freedesktop/secrets")
-	ssService  = "org.freedesktop.Secret.Service"
-	loginColl  = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
-	noneAlias  = dbus.ObjectPath("/")
-	dbusErrPfx = "org.freedesktop.DBus.Error."
+	ssName       = "org.freedesktop.secrets"
+	ssPath       = dbus.ObjectPath("/org/freedesktop/secrets")
+	ssService    = "org.freedesktop.Secret.Service"
+	loginColl    = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	noneAlias    = dbus.ObjectPath("/")
+	dbusErrPfx   = "org.freedesktop.DBus.Error."
+	secretErrPfx = "org.freedesktop.Secret.Error."
 )
 
 // secretService is the Linux OS backend. Set and Delete are go-keyring's: an
@@ -44,6 +45,8 @@ type secretService struct {
 	fallback func(service, user string) (string, error)
 	set      func(service, user, password string) error
 	del      func(service, user string) error
+
+	opts []dbus.ConnOption // for tests: e.g. an interceptor counting calls
 
 	mu      sync.Mutex
 	conn    *dbus.Conn      // private connection, made by the first Get
@@ -93,12 +96,24 @@ func (s *secretService) getContext(ctx context.Context, service, user string) (s
 			return s.fallback(service, user)
 		case err == nil, errors.Is(err, keyring.ErrNotFound), ctx.Err() != nil:
 			return v, err
-		case fresh || attempt == 2:
+		case attempt == 2 || fresh && !transient(err):
 			return "", err
 		}
-		// The connection or session kept from an earlier call has gone
-		// stale (the bus or the Secret Service restarted): start afresh.
+		// Try once more: the connection or session kept from an earlier
+		// call has gone stale (the bus or the Secret Service restarted),
+		// or the Secret Service was not ready for a new client.
 	}
+}
+
+// transient reports whether a Secret Service error is worth one retry on
+// the same connection. gnome-keyring registers a new client in an idle
+// callback that is meant to run before the client's first method call but
+// can lose the race (seen under load, and from a daemon that has just
+// started): SearchItems then fails as "not implemented" and OpenSession
+// returns a session that GetSecrets does not know.
+func transient(err error) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && (de.Name == dbusErrPfx+"UnknownMethod" || de.Name == secretErrPfx+"NoSession")
 }
 
 // read is one attempt of the fast path. fresh reports whether it made the
@@ -110,7 +125,11 @@ func (s *secretService) read(ctx context.Context, service, user string) (v strin
 	}
 	fresh = hello != nil
 	defer func() {
-		if err != nil && ctx.Err() == nil && !errors.Is(err, errFallback) && !errors.Is(err, keyring.ErrNotFound) {
+		switch {
+		case err == nil, ctx.Err() != nil, errors.Is(err, errFallback), errors.Is(err, keyring.ErrNotFound):
+		case transient(err):
+			s.forgetSession(conn)
+		default:
 			s.drop(conn)
 		}
 	}()
@@ -227,7 +246,7 @@ func (s *secretService) connect(ctx context.Context) (conn *dbus.Conn, session d
 	}
 	s.conn, s.session, s.coll = nil, "", ""
 
-	conn, err = dbus.SessionBusPrivateNoAutoStartup()
+	conn, err = dbus.SessionBusPrivateNoAutoStartup(s.opts...)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("connect to the D-Bus session bus: %w", err)
 	}
@@ -250,6 +269,15 @@ func (s *secretService) keepSession(conn *dbus.Conn, session dbus.ObjectPath) {
 	defer s.mu.Unlock()
 	if s.conn == conn && s.session == "" {
 		s.session = session
+	}
+}
+
+// forgetSession makes the next read open a new session on conn.
+func (s *secretService) forgetSession(conn *dbus.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == conn {
+		s.session = ""
 	}
 }
 
@@ -296,4 +324,15 @@ func checkSessionBus() error {
 		}
 	}
 	return errNoSessionBus
+}
+
+// close closes the connection, if any (for tests and benchmarks).
+func (s *secretService) close() {
+	s.mu.Lock()
+	conn := s.conn
+	s.conn, s.session, s.coll = nil, "", ""
+	s.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
 }

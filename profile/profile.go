@@ -129,7 +129,12 @@ func readConfig(file string) (*config, error) {
 		data, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return nil, &Error{File: file, Msg: "cannot read the config file", Err: err}
+		reason := err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			reason = pe.Err // the path is already in File
+		}
+		return nil, &Error{File: file, Msg: "cannot read the config file: " + reason.Error(), Err: err}
 	}
 	return parseConfig(file, data)
 }

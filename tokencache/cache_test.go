@@ -169,6 +169,18 @@ func (e *env) get(c *Cache, t Target) *Credentials {
 	return cr
 }
 
+// dropCredentials removes the cached role credentials, so that the next
+// call needs the token.
+func (e *env) dropCredentials() {
+	e.t.Helper()
+	if err := e.store.Delete(context.Background(), legacyTarget.credentialsKey()); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.store.Delete(context.Background(), sessionTarget.credentialsKey()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) wantCounts(want string) {
 	e.t.Helper()
 	if got := e.sso.counts(); got != want {
@@ -255,6 +267,7 @@ func TestRefreshServerErrorKeepsValidToken(t *testing.T) {
 	e.get(e.cache(), sessionTarget)
 	e.wantCounts("register=1 pkce=1 device=0 refresh=1 role=2")
 	e.clock.Add(20 * time.Minute) // token expired: the error surfaces
+	e.dropCredentials()
 	_, err := e.cache().Credentials(context.Background(), sessionTarget)
 	if !sso.HasCode(err, "InternalServerException") {
 		t.Fatalf("err = %v, want the refresh failure", err)
@@ -269,6 +282,7 @@ func TestLegacyTokenUsedToTheEnd(t *testing.T) {
 	e.get(e.cache(), legacyTarget)
 	e.wantCounts("register=1 pkce=0 device=1 refresh=0 role=2")
 	e.clock.Add(20 * time.Minute) // expired: log in again, same registration
+	e.dropCredentials()
 	e.get(e.cache(), legacyTarget)
 	e.wantCounts("register=1 pkce=0 device=2 refresh=0 role=3")
 }
@@ -314,14 +328,20 @@ func TestCorruptItemsAreMisses(t *testing.T) {
 				if err := e.store.Set(context.Background(), key, []byte(junk)); err != nil {
 					t.Fatal(err)
 				}
+				if key != sessionTarget.credentialsKey() {
+					e.dropCredentials()
+				}
+				if key == sessionTarget.registrationKey() {
+					// The registration is only read to refresh or sign in.
+					if err := e.store.Delete(context.Background(), sessionTarget.tokenKey()); err != nil {
+						t.Fatal(err)
+					}
+				}
 				e.get(e.cache(), sessionTarget)
 				// And the item was overwritten with a good one.
 				b, err := e.store.Get(context.Background(), key)
 				if err != nil || !strings.HasPrefix(string(b), `{"version":1,`) {
 					t.Fatalf("item not rewritten: %q, %v", b, err)
-				}
-				if err := e.store.Delete(context.Background(), sessionTarget.credentialsKey()); err != nil {
-					t.Fatal(err)
 				}
 			}
 		})

@@ -227,7 +227,11 @@ func policy(p *profile.Profile, o *options) (tokencache.Policy, bool, error) {
 		if v, ok := p.Settings[s.key]; ok {
 			d, err := parseDuration(v)
 			if err != nil || d < s.min {
-				return pol, false, &profile.Error{File: p.File, Section: "profile " + p.Name, Key: s.key,
+				section := "profile " + p.Name
+				if p.Name == "default" {
+					section = "default"
+				}
+				return pol, false, &profile.Error{File: p.File, Section: section, Key: s.key,
 					Msg: fmt.Sprintf("%q is not a duration such as 90s or 15m", v)}
 			}
 			*s.dst = d

@@ -141,6 +141,7 @@ func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
 	id := newToken("client-")
 	s.mu.Lock()
 	s.clients[id] = c
+	s.issued = append(s.issued, c.secret)
 	s.mu.Unlock()
 
 	out := struct {
@@ -354,6 +355,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.refresh[refresh] = &refreshToken{clientID: in.ClientID}
 	}
 	token := newToken("aoa")
+	s.issued = append(s.issued, token)
+	if refresh != "" {
+		s.issued = append(s.issued, refresh)
+	}
 	s.access[token] = &accessToken{refresh: refresh, expires: s.now().Add(s.opts.AccessTokenTTL)}
 	writeJSON(w, struct {
 		AccessToken  string `json:"accessToken"`

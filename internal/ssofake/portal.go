@@ -55,14 +55,18 @@ func (s *Server) getRoleCredentials(w http.ResponseWriter, r *http.Request) {
 			SessionToken    string `json:"sessionToken"`
 			Expiration      int64  `json:"expiration"`
 		}
-		writeJSON(w, struct {
-			RoleCredentials roleCredentials `json:"roleCredentials"`
-		}{roleCredentials{
+		rc := roleCredentials{
 			AccessKeyID:     "ASIA" + rand.Text()[:16],
 			SecretAccessKey: randomBase64(30),
 			SessionToken:    randomBase64(300),
 			Expiration:      s.now().Add(s.opts.RoleCredentialsTTL).UnixMilli(),
-		}})
+		}
+		s.mu.Lock()
+		s.issued = append(s.issued, rc.SecretAccessKey, rc.SessionToken)
+		s.mu.Unlock()
+		writeJSON(w, struct {
+			RoleCredentials roleCredentials `json:"roleCredentials"`
+		}{rc})
 	}
 }
 

@@ -94,6 +94,7 @@ type Server struct {
 	codes   map[string]*authCode     // by authorization code
 	access  map[string]*accessToken  // by access token
 	refresh map[string]*refreshToken // by refresh token
+	issued  []string                 // every secret handed out, for leak checks
 }
 
 // New starts a Server on a loopback port; its address is in URL.
@@ -184,6 +185,15 @@ func (s *Server) Count(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.counts[op]
+}
+
+// Secrets returns every secret the server has handed out so far: client
+// secrets, access and refresh tokens, role secret keys and session tokens.
+// Tests look for them where they must not be (files, logs).
+func (s *Server) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }
 
 // Counts returns a copy of all counters.
