@@ -398,7 +398,10 @@ func ctxErr(ctx context.Context, start time.Time) error {
 	}
 	waited := time.Since(start)
 	if d, ok := ctx.Deadline(); ok {
-		waited = max(d.Sub(start), 0)
+		waited = d.Sub(start)
+	}
+	if waited <= 0 {
+		return fmt.Errorf("%w: no time left to ask the keychain: %w", ErrUnavailable, err)
 	}
 	return fmt.Errorf("%w: keychain did not answer within %v: %w", ErrUnavailable, waited.Round(time.Millisecond), err)
 }
