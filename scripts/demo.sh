@@ -21,7 +21,12 @@ tmp=$(mktemp -d)
 if [[ ${SSO_CREDPROC_DEMO_BUS:-} == 1 ]]; then
 	export XDG_DATA_HOME=$tmp/data
 	mkdir -p "$XDG_DATA_HOME"
-	eval "$(printf demo | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+	printf demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+	for _ in $(seq 100); do
+		dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+			org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 && break
+		sleep 0.05
+	done
 fi
 pids=()
 cleanup() {

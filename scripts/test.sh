@@ -26,18 +26,20 @@ if [[ ${SSO_CREDPROC_IN_SESSION:-} != 1 ]]; then
 	exec dbus-run-session -- "$0" "$@"
 fi
 
-# Inside the private session bus: a throwaway keyring, unlocked.
-export XDG_DATA_HOME XDG_RUNTIME_DIR
+# Inside the private session bus: a throwaway keyring, unlocked. The
+# daemon goes away with the bus when dbus-run-session ends.
+export XDG_DATA_HOME XDG_RUNTIME_DIR SSO_CREDPROC_TEST_KEYRING_PASSWORD=test-password
 XDG_DATA_HOME=$(mktemp -d)
 XDG_RUNTIME_DIR=$(mktemp -d)
 chmod 700 "$XDG_RUNTIME_DIR"
-eval "$(printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
-export GNOME_KEYRING_CONTROL
-trap 'kill "${GNOME_KEYRING_PID:-0}" 2>/dev/null || true; rm -rf "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"' EXIT
-# Wait until the Secret Service answers.
-for _ in $(seq 50); do
-	secret-tool search --all nothing nothing >/dev/null 2>&1 && break
-	sleep 0.1
+trap 'rm -rf "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"' EXIT
+printf '%s' "$SSO_CREDPROC_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# Wait until the daemon owns its bus name. (Asking the Secret Service
+# itself too early would make D-Bus start a second, locked daemon.)
+for _ in $(seq 100); do
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 && break
+	sleep 0.05
 done
 
 race=()

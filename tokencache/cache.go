@@ -90,6 +90,7 @@ type Cache struct {
 	Debugf func(format string, args ...any)
 
 	client SSO
+	start  time.Time // wall-clock time Credentials was called
 }
 
 func (c *Cache) now() time.Time {
@@ -116,6 +117,7 @@ func (c *Cache) sso() SSO {
 // are fresh, else from IAM Identity Center, logging in or refreshing the
 // token as needed.
 func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error) {
+	c.start = time.Now()
 	credKey := t.credentialsKey()
 	if cr, err := c.loadCredentials(ctx, credKey, t); err != nil {
 		return nil, err
@@ -134,14 +136,13 @@ func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error)
 }
 
 func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string, lease Lease) (*Credentials, error) {
-	if lease.Waited() {
-		if cr, err := c.loadCredentials(ctx, credKey, t); err != nil || cr != nil {
-			c.debugf("role credentials written by another sso-credproc")
-			return cr, err
-		}
-		if f := lease.PrevFailure(); f != "" {
-			return nil, &PeerError{What: "get role credentials", Msg: f}
-		}
+	// Another copy may have done the work while this one waited.
+	if cr, err := c.loadCredentials(ctx, credKey, t); err != nil || cr != nil {
+		c.debugf("role credentials written by another sso-credproc")
+		return cr, err
+	}
+	if err := c.peerFailure(lease, "get role credentials"); err != nil {
+		return nil, err
 	}
 	var rejected string
 	for attempt := 0; ; attempt++ {
@@ -221,11 +222,9 @@ func (c *Cache) tokenLocked(ctx context.Context, s Session, key, rejected string
 		c.debugf("access token renewed by another sso-credproc")
 		return tok, nil
 	}
-	if lease.Waited() && !c.usable(tok, rejected) {
-		if f := lease.PrevFailure(); f != "" {
-			// Another copy just tried and failed (often: the user did not
-			// finish the sign-in). Do not open one more browser tab.
-			return nil, &PeerError{What: "sign in", Msg: f}
+	if !c.usable(tok, rejected) {
+		if err := c.peerFailure(lease, "sign in"); err != nil {
+			return nil, err
 		}
 	}
 
@@ -342,6 +341,18 @@ func (c *Cache) fresh(t *storedToken, rejected string) bool {
 		return false
 	}
 	return t.RefreshToken == "" || t.ExpiresAt.Sub(c.now()) > c.Policy.RefreshWindow+c.Policy.ClockSkew
+}
+
+// peerFailure returns a PeerError when the lock's previous holder failed
+// after this call began: another copy just tried the same thing and failed
+// (often: the user did not finish the sign-in), so this one does not open
+// one more browser tab or hammer the service. A failure from before this
+// call began is history; this call tries again.
+func (c *Cache) peerFailure(lease Lease, what string) error {
+	if msg, at := lease.PrevFailure(); msg != "" && at.After(c.start) {
+		return &PeerError{What: what, Msg: msg}
+	}
+	return nil
 }
 
 // PeerError reports that another sso-credproc process, which this one

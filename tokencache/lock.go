@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,10 +24,9 @@ type Locker interface {
 
 // Lease is a held lock.
 type Lease interface {
-	// Waited reports whether another holder had the lock when Lock was called.
-	Waited() bool
-	// PrevFailure is the one-line failure left by the previous holder, or "".
-	PrevFailure() string
+	// PrevFailure is the one-line failure left by the previous holder and
+	// when it was left; "" when the previous holder succeeded.
+	PrevFailure() (msg string, at time.Time)
 	// Release gives the lock up. A non-nil failure is left for the next
 	// holder (see PrevFailure); nil clears it.
 	Release(failure error)
@@ -59,7 +59,6 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	waited := !ok
 	if !ok {
 		poll := l.Poll
 		if poll <= 0 {
@@ -74,9 +73,12 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 	}
-	ls := &fileLease{fl: fl, note: strings.TrimSuffix(path, ".lock") + ".failed", waited: waited}
+	ls := &fileLease{fl: fl, note: strings.TrimSuffix(path, ".lock") + ".failed"}
 	if b, err := os.ReadFile(ls.note); err == nil {
-		ls.prev = strings.TrimSpace(string(b))
+		ts, msg, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		if n, err := strconv.ParseInt(ts, 10, 64); err == nil && msg != "" {
+			ls.prev, ls.prevAt = msg, time.Unix(0, n)
+		}
 	}
 	return ls, nil
 }
@@ -97,16 +99,15 @@ type fileLease struct {
 	fl     *flock.Flock
 	note   string
 	prev   string
-	waited bool
+	prevAt time.Time
 }
 
-func (l *fileLease) Waited() bool        { return l.waited }
-func (l *fileLease) PrevFailure() string { return l.prev }
+func (l *fileLease) PrevFailure() (string, time.Time) { return l.prev, l.prevAt }
 
 func (l *fileLease) Release(failure error) {
 	if failure != nil {
-		msg := strings.ReplaceAll(failure.Error(), "\n", " ")
-		_ = os.WriteFile(l.note, []byte(msg+"\n"), 0o600)
+		msg := strings.Join(strings.Fields(failure.Error()), " ")
+		_ = os.WriteFile(l.note, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)+" "+msg+"\n"), 0o600)
 	} else if l.prev != "" {
 		_ = os.Remove(l.note)
 	}
