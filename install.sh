@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds sso-credproc with the Go toolchain and installs it into
-# $PREFIX/bin (default ~/.local/bin). Safe to run again: it replaces the
-# binary atomically.
+# $PREFIX/bin (default ~/.local/bin), with sso-credproc-renew beside it (the
+# part that talks to AWS; sso-credproc hands over to it when the keychain
+# holds no fresh credentials). Safe to run again: each binary is replaced
+# atomically.
 set -eu
 
 cd "$(dirname "$0")"
@@ -15,13 +17,14 @@ PREFIX=${PREFIX:-$HOME/.local}
 bindir=$PREFIX/bin
 mkdir -p "$bindir"
 version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
-tmp="$bindir/.sso-credproc.$$"
-trap 'rm -f "$tmp"' EXIT
+tmpdir=$(mktemp -d "$bindir/.sso-credproc-build.XXXXXX")
+trap 'rm -rf "$tmpdir"' EXIT
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/sso-credproc/sso-credproc/internal/cli.Version=$version" \
-	-o "$tmp" ./cmd/sso-credproc
-mv -f "$tmp" "$bindir/sso-credproc"
-trap - EXIT
-echo "installed $bindir/sso-credproc ($version)"
+	-o "$tmpdir/" ./cmd/sso-credproc ./cmd/sso-credproc-renew
+# The helper first, so that a new sso-credproc never runs with an old one.
+mv -f "$tmpdir/sso-credproc-renew" "$bindir/sso-credproc-renew"
+mv -f "$tmpdir/sso-credproc" "$bindir/sso-credproc"
+echo "installed $bindir/sso-credproc and $bindir/sso-credproc-renew ($version)"
 case ":$PATH:" in
 *":$bindir:"*) ;;
 *) echo "note: $bindir is not on your PATH; add it, or use the full path in credential_process" ;;

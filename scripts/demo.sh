@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "demo: building"
-CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/ssofake
+CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./cmd/ssofake
 "$tmp/bin/ssofake" serve --addr 127.0.0.1:0 --url-file "$tmp/url" >/dev/null &
 pids+=($!)
 for _ in $(seq 100); do [[ -s $tmp/url ]] && break; sleep 0.05; done

@@ -113,18 +113,25 @@ func (c *Cache) sso() SSO {
 	return c.client
 }
 
+// Cached returns the cached role credentials for t while they are fresh,
+// nil when there are none: the warm path, with no lock and no network.
+func (c *Cache) Cached(ctx context.Context, t Target) (*Credentials, error) {
+	cr, err := c.loadCredentials(ctx, t.credentialsKey(), t)
+	if cr != nil {
+		c.debugf("role credentials for %s/%s from the keychain, valid until %s", t.AccountID, t.RoleName, cr.Expiration.Format(time.RFC3339))
+	}
+	return cr, err
+}
+
 // Credentials returns role credentials for t: from the keychain while they
 // are fresh, else from IAM Identity Center, logging in or refreshing the
 // token as needed.
 func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error) {
 	c.start = time.Now()
-	credKey := t.credentialsKey()
-	if cr, err := c.loadCredentials(ctx, credKey, t); err != nil {
-		return nil, err
-	} else if cr != nil {
-		c.debugf("role credentials for %s/%s from the keychain, valid until %s", t.AccountID, t.RoleName, cr.Expiration.Format(time.RFC3339))
-		return cr, nil
+	if cr, err := c.Cached(ctx, t); err != nil || cr != nil {
+		return cr, err
 	}
+	credKey := t.credentialsKey()
 
 	lease, err := c.Locks.Lock(ctx, credKey)
 	if err != nil {

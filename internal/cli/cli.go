@@ -22,7 +22,6 @@ import (
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
-	"github.com/sso-credproc/sso-credproc/sso"
 	"github.com/sso-credproc/sso-credproc/tokencache"
 )
 
@@ -40,6 +39,13 @@ type Env struct {
 	Store keychain.Store
 	// Now overrides the clock (tests).
 	Now func() time.Time
+	// NewSSO builds the IAM Identity Center client. When it is nil (the
+	// sso-credproc binary, which links no AWS SDK so that its warm path
+	// starts fast), a cache miss is handed to Handoff instead.
+	NewSSO func(p *profile.Profile) tokencache.SSO
+	// Handoff runs sso-credproc-renew with the same arguments and returns
+	// its exit status (on Unix it replaces this process).
+	Handoff func() int
 }
 
 type options struct {
@@ -120,9 +126,6 @@ func Run(ctx context.Context, e Env) int {
 		Now:           e.Now,
 		UseDeviceCode: useDevice,
 		Notify:        ui.notify,
-		NewSSO: func() tokencache.SSO {
-			return sso.New(sso.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
-		},
 	}
 	if !o.noBrowser {
 		cache.Browser = &browser.Opener{Getenv: e.Getenv}
@@ -144,7 +147,18 @@ func Run(ctx context.Context, e Env) int {
 		AccountID: p.AccountID,
 		RoleName:  p.RoleName,
 	}
-	cr, err := cache.Credentials(ctx, t)
+	var cr *tokencache.Credentials
+	if e.NewSSO == nil {
+		// The warm path: fresh credentials in the keychain, or hand over.
+		cr, err = cache.Cached(ctx, t)
+		if err == nil && cr == nil {
+			ui.debugf("no fresh role credentials cached; handing over to sso-credproc-renew")
+			return e.Handoff()
+		}
+	} else {
+		cache.NewSSO = func() tokencache.SSO { return e.NewSSO(p) }
+		cr, err = cache.Credentials(ctx, t)
+	}
 	if err != nil {
 		ui.fail(err, runHint(err, o, p))
 		return 1

@@ -1,4 +1,4 @@
-package sso_test
+package awssdk_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 	"github.com/sso-credproc/sso-credproc/sso"
+	"github.com/sso-credproc/sso-credproc/sso/awssdk"
 )
 
 // visitor is a Browser that visits the URL like a user who is signed in:
@@ -34,11 +35,11 @@ func (v *visitor) Open(u string) error {
 	return nil
 }
 
-func newClient(t *testing.T, opts ssofake.Options) (*ssofake.Server, *sso.Client) {
+func newClient(t *testing.T, opts ssofake.Options) (*ssofake.Server, *awssdk.Client) {
 	t.Helper()
 	srv := ssofake.New(opts)
 	t.Cleanup(srv.Close)
-	c := sso.New(sso.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 10 * time.Second})
+	c := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 10 * time.Second})
 	return srv, c
 }
 
@@ -205,7 +206,7 @@ func TestRetriesAndErrors(t *testing.T) {
 		t.Fatalf("empty answer: err = %v", err)
 	}
 	srv.Inject("GetRoleCredentials", ssofake.Fault{Delay: 5 * time.Second})
-	slow := sso.New(sso.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 100 * time.Millisecond, MaxAttempts: 1})
+	slow := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 100 * time.Millisecond, MaxAttempts: 1})
 	start := time.Now()
 	if _, err := slow.RoleCredentials(ctx, "x", "1", "r"); err == nil || time.Since(start) > 3*time.Second {
 		t.Fatalf("a slow call must end at the call timeout: %v after %s", err, time.Since(start))
@@ -220,7 +221,7 @@ func TestEndpointResolution(t *testing.T) {
 		"cn-north-1":    "https://oidc.cn-north-1.amazonaws.com.cn/authorize?",
 		"us-gov-west-1": "https://oidc.us-gov-west-1.amazonaws.com/authorize?",
 	} {
-		c := sso.New(sso.Config{Region: region})
+		c := awssdk.New(awssdk.Config{Region: region})
 		b := &recorder{}
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		_, _ = c.LoginPKCE(ctx, &sso.Registration{ClientID: "id", ClientSecret: "s"}, sso.LoginOptions{Browser: b})
@@ -232,7 +233,7 @@ func TestEndpointResolution(t *testing.T) {
 }
 
 func TestAuthorizeURLDropsOverridePath(t *testing.T) {
-	c := sso.New(sso.Config{Region: "eu-west-1", OIDCEndpoint: "https://sso.example.test:8443/some/path"})
+	c := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: "https://sso.example.test:8443/some/path"})
 	b := &recorder{}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()

@@ -1,8 +1,9 @@
-// Package sso holds the conversation with IAM Identity Center over the
-// aws-sdk-go-v2 clients: client registration, the two login flows
-// (authorization code with PKCE, device code), token refresh and role
-// credentials. It keeps no state; tokencache decides when to call it.
-package sso
+// Package awssdk makes sso-credproc's IAM Identity Center calls with the
+// aws-sdk-go-v2 clients (service/ssooidc and service/sso): client
+// registration, the two login flows (authorization code with PKCE, device
+// code), token refresh and role credentials. It keeps no state; tokencache
+// decides when to call it.
+package awssdk
 
 import (
 	"context"
@@ -18,21 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sso-credproc/sso-credproc/sso"
 )
-
-// ClientName is the name under which sso-credproc registers its public client.
-const ClientName = "sso-credproc"
-
-// Grant types of SSO OIDC CreateToken.
-const (
-	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code"
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-)
-
-// RedirectURI is the redirect URI registered for the PKCE flow; loopback
-// redirects match whatever port is used at login time (RFC 8252 §7.3).
-const RedirectURI = "http://127.0.0.1/oauth/callback"
 
 // Config says where the IAM Identity Center endpoints are.
 type Config struct {
@@ -72,7 +60,7 @@ func (c *Client) retryer() aws.Retryer {
 
 func (c *Client) oidcClient() *ssooidc.Client {
 	if c.oidc == nil {
-		o := ssooidc.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: ClientName}
+		o := ssooidc.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName}
 		if c.cfg.OIDCEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.cfg.OIDCEndpoint)
 		}
@@ -83,7 +71,7 @@ func (c *Client) oidcClient() *ssooidc.Client {
 
 func (c *Client) portalClient() *awssso.Client {
 	if c.portal == nil {
-		o := awssso.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: ClientName}
+		o := awssso.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName}
 		if c.cfg.PortalEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.cfg.PortalEndpoint)
 		}
@@ -111,44 +99,20 @@ func (c *Client) oidcBase(ctx context.Context) (string, error) {
 	return u.String(), nil
 }
 
-// Registration is a registered public OIDC client.
-type Registration struct {
-	ClientID     string
-	ClientSecret string
-	ExpiresAt    time.Time
-	Scopes       []string
-	GrantTypes   []string
-}
-
-// Token is an SSO access token, with its refresh token when one was issued.
-type Token struct {
-	AccessToken  string
-	RefreshToken string
-	ExpiresAt    time.Time
-}
-
-// RoleCredentials are temporary AWS credentials for one account and role.
-type RoleCredentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	SessionToken    string
-	Expiration      time.Time
-}
-
 // Register registers a public client. With pkce the registration allows the
 // authorization_code and refresh_token grants and the loopback redirect URI;
 // otherwise it is a device-code registration. issuerURL is the start URL.
-func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issuerURL string) (*Registration, error) {
+func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issuerURL string) (*sso.Registration, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	in := &ssooidc.RegisterClientInput{
-		ClientName: aws.String(ClientName),
+		ClientName: aws.String(sso.ClientName),
 		ClientType: aws.String("public"),
 		Scopes:     scopes,
 	}
 	if pkce {
-		in.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
-		in.RedirectUris = []string{RedirectURI}
+		in.GrantTypes = []string{sso.GrantAuthorizationCode, sso.GrantRefreshToken}
+		in.RedirectUris = []string{sso.RedirectURI}
 		in.IssuerUrl = aws.String(issuerURL)
 	}
 	out, err := c.oidcClient().RegisterClient(ctx, in)
@@ -156,9 +120,9 @@ func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issue
 		return nil, wrap("RegisterClient", err)
 	}
 	if aws.ToString(out.ClientId) == "" || aws.ToString(out.ClientSecret) == "" {
-		return nil, &Error{Op: "RegisterClient", Code: CodeMalformed, Message: "answer has no clientId or clientSecret"}
+		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has no clientId or clientSecret"}
 	}
-	return &Registration{
+	return &sso.Registration{
 		ClientID:     aws.ToString(out.ClientId),
 		ClientSecret: aws.ToString(out.ClientSecret),
 		ExpiresAt:    time.Unix(out.ClientSecretExpiresAt, 0).UTC(),
@@ -170,16 +134,16 @@ func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issue
 // Refresh exchanges a refresh token for a new access token. The answer may
 // carry a new (rotated) refresh token; Token.RefreshToken is what the service
 // returned, empty when it returned none.
-func (c *Client) Refresh(ctx context.Context, reg *Registration, refreshToken string, now time.Time) (*Token, error) {
+func (c *Client) Refresh(ctx context.Context, reg *sso.Registration, refreshToken string, now time.Time) (*sso.Token, error) {
 	return c.createToken(ctx, "CreateToken(refresh_token)", &ssooidc.CreateTokenInput{
 		ClientId:     aws.String(reg.ClientID),
 		ClientSecret: aws.String(reg.ClientSecret),
-		GrantType:    aws.String(GrantRefreshToken),
+		GrantType:    aws.String(sso.GrantRefreshToken),
 		RefreshToken: aws.String(refreshToken),
 	}, now)
 }
 
-func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateTokenInput, now time.Time) (*Token, error) {
+func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateTokenInput, now time.Time) (*sso.Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	out, err := c.oidcClient().CreateToken(ctx, in)
@@ -187,9 +151,9 @@ func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateT
 		return nil, wrap(op, err)
 	}
 	if aws.ToString(out.AccessToken) == "" || out.ExpiresIn <= 0 {
-		return nil, &Error{Op: op, Code: CodeMalformed, Message: "answer has no accessToken or expiresIn"}
+		return nil, &sso.Error{Op: op, Code: sso.CodeMalformed, Message: "answer has no accessToken or expiresIn"}
 	}
-	return &Token{
+	return &sso.Token{
 		AccessToken:  aws.ToString(out.AccessToken),
 		RefreshToken: aws.ToString(out.RefreshToken),
 		ExpiresAt:    now.Add(time.Duration(out.ExpiresIn) * time.Second).UTC(),
@@ -197,7 +161,7 @@ func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateT
 }
 
 // RoleCredentials calls sso:GetRoleCredentials.
-func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, roleName string) (*RoleCredentials, error) {
+func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, roleName string) (*sso.RoleCredentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	out, err := c.portalClient().GetRoleCredentials(ctx, &awssso.GetRoleCredentialsInput{
@@ -211,9 +175,9 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 	rc := out.RoleCredentials
 	if rc == nil || aws.ToString(rc.AccessKeyId) == "" || aws.ToString(rc.SecretAccessKey) == "" ||
 		aws.ToString(rc.SessionToken) == "" || rc.Expiration <= 0 {
-		return nil, &Error{Op: "GetRoleCredentials", Code: CodeMalformed, Message: "answer lacks roleCredentials fields"}
+		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer lacks roleCredentials fields"}
 	}
-	return &RoleCredentials{
+	return &sso.RoleCredentials{
 		AccessKeyID:     aws.ToString(rc.AccessKeyId),
 		SecretAccessKey: aws.ToString(rc.SecretAccessKey),
 		SessionToken:    aws.ToString(rc.SessionToken),
@@ -221,46 +185,14 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 	}, nil
 }
 
-// Error codes beyond the service's exception names.
-const (
-	CodeMalformed = "MalformedAnswer"
-	CodeTimeout   = "Timeout"
-)
-
-// Error is a failed IAM Identity Center call. Code is the service's exception
-// name (e.g. "InvalidGrantException") when it sent one.
-type Error struct {
-	Op      string
-	Code    string
-	Message string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	msg := e.Op + ": "
-	switch {
-	case e.Code != "" && e.Message != "":
-		msg += e.Code + ": " + e.Message
-	case e.Code != "":
-		msg += e.Code
-	case e.Err != nil:
-		msg += e.Err.Error()
-	default:
-		msg += "failed"
-	}
-	return msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
 func wrap(op string, err error) error {
-	e := &Error{Op: op, Err: err}
+	e := &sso.Error{Op: op, Err: err}
 	var ae smithy.APIError
 	var de *smithy.DeserializationError
 	switch {
 	case errors.As(err, &de):
 		// The SDK's text may quote the body; keep it out of messages.
-		e.Code, e.Message, e.Err = CodeMalformed, "the answer could not be read", nil
+		e.Code, e.Message, e.Err = sso.CodeMalformed, "the answer could not be read", nil
 		var re *smithyhttp.ResponseError
 		if errors.As(err, &re) {
 			e.Message += fmt.Sprintf(" (HTTP %d)", re.HTTPStatusCode())
@@ -272,7 +204,7 @@ func wrap(op string, err error) error {
 			e.Message = oauthDescription(ae)
 		}
 	case errors.Is(err, context.DeadlineExceeded):
-		e.Code = CodeTimeout
+		e.Code = sso.CodeTimeout
 	}
 	return e
 }
@@ -289,29 +221,4 @@ func oauthDescription(err error) string {
 		return ""
 	}
 	return f.Elem().String()
-}
-
-// HasCode reports whether err is an *Error with one of the given codes.
-func HasCode(err error, codes ...string) bool {
-	var e *Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	for _, c := range codes {
-		if e.Code == c {
-			return true
-		}
-	}
-	return false
-}
-
-// IsSessionGone reports whether err means the refresh token or the client
-// registration can no longer be used, so a new login is needed.
-func IsSessionGone(err error) bool {
-	return HasCode(err, "InvalidGrantException", "InvalidClientException", "ExpiredTokenException", "UnauthorizedClientException", "AccessDeniedException")
-}
-
-// IsUnauthorized reports whether the portal rejected the access token.
-func IsUnauthorized(err error) bool {
-	return HasCode(err, "UnauthorizedException")
 }

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// RenewName is the program that does what needs the network: role calls,
+// token refresh and sign-in. It is installed next to sso-credproc, which
+// handles only the warm path itself.
+const RenewName = "sso-credproc-renew"
+
+// renewPath returns the sso-credproc-renew beside the running executable.
+func renewPath() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	name := RenewName
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	p := filepath.Join(filepath.Dir(exe), name)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s is missing next to %s", name, exe)
+	}
+	return p, nil
+}
+
+// Handoff runs sso-credproc-renew with args; see handoff_unix.go and
+// handoff_windows.go. It returns an exit status only when it cannot.
+func Handoff(args []string, stderr io.Writer) int {
+	p, err := renewPath()
+	if err == nil {
+		err = handoff(p, args)
+		if err == nil {
+			return 0
+		}
+		if code, ok := err.(exitCode); ok {
+			return int(code)
+		}
+	}
+	u := &ui{err: stderr}
+	u.fail(fmt.Errorf("cannot renew credentials: %w", err), "install both programs with ./install.sh (it puts sso-credproc and sso-credproc-renew in the same directory)")
+	return 1
+}
+
+// exitCode is the status of a child that ran.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }

@@ -1,0 +1,159 @@
+package awssdk
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sso-credproc/sso-credproc/sso"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+)
+
+// callbackResult is what the loopback listener received.
+type callbackResult struct {
+	code string
+	err  error
+}
+
+// LoginPKCE runs the authorization code grant with PKCE: a loopback listener
+// on 127.0.0.1, the browser sent to the OIDC endpoint's /authorize page, and
+// CreateToken with the code and verifier. It returns when ctx ends at the latest.
+func (c *Client) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.LoginOptions) (*sso.Token, error) {
+	base, err := c.oidcBase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := sso.NewVerifier()
+	if err != nil {
+		return nil, err
+	}
+	state, err := sso.RandomString(32)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen on 127.0.0.1 for the sign-in callback: %w", err)
+	}
+	redirect := fmt.Sprintf("http://127.0.0.1:%d/oauth/callback", ln.Addr().(*net.TCPAddr).Port)
+
+	results := make(chan callbackResult, 1)
+	srv := &http.Server{
+		Handler:           callbackHandler(state, results),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Shutdown
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	q := url.Values{
+		"response_type":         {"code"},
+		"client_id":             {reg.ClientID},
+		"redirect_uri":          {redirect},
+		"state":                 {state},
+		"code_challenge_method": {"S256"},
+		"scopes":                {strings.Join(o.Scopes, ",")},
+		"code_challenge":        {pk.Challenge},
+	}
+	o.Open(base + "/authorize?" + q.Encode())
+
+	var res callbackResult
+	select {
+	case res = <-results:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the browser sign-in: %w", ctx.Err())
+	}
+	if res.err != nil {
+		return nil, res.err
+	}
+	return c.createToken(ctx, "CreateToken(authorization_code)", &ssooidc.CreateTokenInput{
+		ClientId:     aws.String(reg.ClientID),
+		ClientSecret: aws.String(reg.ClientSecret),
+		GrantType:    aws.String(sso.GrantAuthorizationCode),
+		Code:         aws.String(res.code),
+		CodeVerifier: aws.String(pk.Verifier),
+		RedirectUri:  aws.String(redirect),
+	}, o.Time())
+}
+
+// callbackHandler answers the browser's redirect to /oauth/callback and sends
+// the outcome on results once. A wrong state ends the login: it means the
+// answer is not for this request.
+func callbackHandler(state string, results chan<- callbackResult) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /oauth/callback", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var res callbackResult
+		switch {
+		case q.Get("state") != state:
+			res.err = errors.New("sign-in callback: the state does not match this login; start it again")
+		case q.Get("error") != "":
+			res.err = fmt.Errorf("sign-in refused (%s): %s", q.Get("error"), cmp.Or(q.Get("error_description"), "no reason given"))
+		case q.Get("code") == "":
+			res.err = errors.New("sign-in callback carries no code")
+		default:
+			res.code = q.Get("code")
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if res.err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, page, "Sign-in failed", html.EscapeString(res.err.Error()))
+		} else {
+			fmt.Fprintf(w, page, "Signed in", "sso-credproc has your sign-in. You can close this window.")
+		}
+		select {
+		case results <- res:
+		default: // a result was already taken; later callbacks change nothing
+		}
+	})
+	return mux
+}
+
+const page = `<!doctype html><html><head><meta charset="utf-8"><title>sso-credproc</title></head>` +
+	`<body><h1>%s</h1><p>%s</p></body></html>`
+
+// LoginDevice runs the device authorization grant: StartDeviceAuthorization,
+// the browser sent to the verification page, then CreateToken polled as
+// RFC 8628 says (interval, slow_down adds 5 s) until the user approves, the
+// code expires, the user refuses or ctx ends.
+func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.LoginOptions) (*sso.Token, error) {
+	sctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+	da, err := c.oidcClient().StartDeviceAuthorization(sctx, &ssooidc.StartDeviceAuthorizationInput{
+		ClientId:     aws.String(reg.ClientID),
+		ClientSecret: aws.String(reg.ClientSecret),
+		StartUrl:     aws.String(o.StartURL),
+	})
+	cancel()
+	if err != nil {
+		return nil, wrap("StartDeviceAuthorization", err)
+	}
+	if aws.ToString(da.DeviceCode) == "" || aws.ToString(da.VerificationUri) == "" {
+		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "answer has no deviceCode or verificationUri"}
+	}
+	o.Tell("sign-in code: %s (check that the browser shows the same code; page: %s)", aws.ToString(da.UserCode), aws.ToString(da.VerificationUri))
+	o.Open(cmp.Or(aws.ToString(da.VerificationUriComplete), aws.ToString(da.VerificationUri)))
+
+	in := &ssooidc.CreateTokenInput{
+		ClientId:     aws.String(reg.ClientID),
+		ClientSecret: aws.String(reg.ClientSecret),
+		GrantType:    aws.String(sso.GrantDeviceCode),
+		DeviceCode:   da.DeviceCode,
+	}
+	poll := func(ctx context.Context) (*sso.Token, error) {
+		return c.createToken(ctx, "CreateToken(device_code)", in, o.Time())
+	}
+	return sso.PollDevice(ctx, time.Duration(da.Interval)*time.Second, time.Duration(da.ExpiresIn)*time.Second, o.After, poll)
+}
