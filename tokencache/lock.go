@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adrg/xdg"
 	"github.com/gofrs/flock"
 )
 
@@ -30,16 +29,6 @@ type Lease interface {
 	// Release gives the lock up. A non-nil failure is left for the next
 	// holder (see PrevFailure); nil clears it.
 	Release(failure error)
-}
-
-// LockDir is where lock files go: $XDG_RUNTIME_DIR/sso-credproc when the
-// runtime directory exists, else the XDG cache directory. Lock files hold no
-// secrets; a lock is released by the OS when its holder dies.
-func LockDir() string {
-	if fi, err := os.Stat(xdg.RuntimeDir); err == nil && fi.IsDir() {
-		return filepath.Join(xdg.RuntimeDir, "sso-credproc")
-	}
-	return filepath.Join(xdg.CacheHome, "sso-credproc", "locks")
 }
 
 // FileLocker locks files in Dir with flock(2) / LockFileEx.

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
+	"github.com/sso-credproc/sso-credproc/internal/paths"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
 	"github.com/sso-credproc/sso-credproc/tokencache"
@@ -21,11 +22,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, cli.Env{
-		Args:   os.Args[1:],
-		Getenv: os.Getenv,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		TTY:    func() io.Writer { return cli.OpenTTY(os.Stderr) },
+		Args:    os.Args[1:],
+		Getenv:  os.Getenv,
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		TTY:     func() io.Writer { return cli.OpenTTY(os.Stderr) },
+		LockDir: paths.LockDir,
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
 		},

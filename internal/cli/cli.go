@@ -43,6 +43,8 @@ type Env struct {
 	// sso-credproc binary, which links no AWS SDK so that its warm path
 	// starts fast), a cache miss is handed to Handoff instead.
 	NewSSO func(p *profile.Profile) tokencache.SSO
+	// LockDir names the directory for lock files; with NewSSO.
+	LockDir func() string
 	// Handoff runs sso-credproc-renew with the same arguments and returns
 	// its exit status (on Unix it replaces this process).
 	Handoff func() int
@@ -121,7 +123,6 @@ func Run(ctx context.Context, e Env) int {
 	}
 	cache := &tokencache.Cache{
 		Store:         store,
-		Locks:         &tokencache.FileLocker{Dir: tokencache.LockDir()},
 		Policy:        pol,
 		Now:           e.Now,
 		UseDeviceCode: useDevice,
@@ -157,6 +158,7 @@ func Run(ctx context.Context, e Env) int {
 		}
 	} else {
 		cache.NewSSO = func() tokencache.SSO { return e.NewSSO(p) }
+		cache.Locks = &tokencache.FileLocker{Dir: e.LockDir()}
 		cr, err = cache.Credentials(ctx, t)
 	}
 	if err != nil {
