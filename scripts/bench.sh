@@ -16,7 +16,7 @@ if [[ ${SSO_CREDPROC_BENCH_BUS:-} != 1 ]]; then
 		command -v "$c" >/dev/null || { echo "bench: error: $c is missing; hint: apt-get install -y gnome-keyring dbus" >&2; exit 1; }
 	done
 	export SSO_CREDPROC_BENCH_BUS=1
-	exec dbus-run-session -- "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
+	exec dbus-run-session -- "$PWD/scripts/bench.sh" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
 fi
 
 tmp=$(mktemp -d)
@@ -32,12 +32,8 @@ gover=$(go version | cut -d' ' -f3)
 export HOME=$tmp/home XDG_DATA_HOME=$tmp/data XDG_RUNTIME_DIR=$tmp/run XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$HOME/.aws" "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
-printf bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-for _ in $(seq 100); do
-	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 && break
-	sleep 0.05
-done
+. scripts/keyring.sh
+start_keyring bench
 
 
 "$tmp/bin/ssofake" serve --addr 127.0.0.1:0 --url-file "$tmp/url" >/dev/null &

@@ -11,7 +11,7 @@ if [[ -z ${DBUS_SESSION_BUS_ADDRESS:-} && ${SSO_CREDPROC_DEMO_BUS:-} != 1 ]]; th
 	if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
 		echo "demo: no D-Bus session; using a throwaway gnome-keyring"
 		export SSO_CREDPROC_DEMO_BUS=1
-		exec dbus-run-session -- "$0" "$@"
+		exec dbus-run-session -- "$PWD/scripts/demo.sh" "$@"
 	fi
 	echo "demo: error: no Secret Service (no D-Bus session bus)" >&2
 	echo "demo: hint: sudo apt-get install -y gnome-keyring dbus, then run ./scripts/demo.sh again" >&2
@@ -21,12 +21,8 @@ tmp=$(mktemp -d)
 if [[ ${SSO_CREDPROC_DEMO_BUS:-} == 1 ]]; then
 	export XDG_DATA_HOME=$tmp/data
 	mkdir -p "$XDG_DATA_HOME"
-	printf demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-	for _ in $(seq 100); do
-		dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-			org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 && break
-		sleep 0.05
-	done
+	. scripts/keyring.sh
+	start_keyring demo
 fi
 pids=()
 cleanup() {

@@ -23,7 +23,7 @@ fi
 
 if [[ ${SSO_CREDPROC_IN_SESSION:-} != 1 ]]; then
 	export SSO_CREDPROC_IN_SESSION=1
-	exec dbus-run-session -- "$0" "$@"
+	exec dbus-run-session -- "$PWD/scripts/test.sh" "$@"
 fi
 
 # Inside the private session bus: a throwaway keyring, unlocked. The
@@ -33,14 +33,8 @@ XDG_DATA_HOME=$(mktemp -d)
 XDG_RUNTIME_DIR=$(mktemp -d)
 chmod 700 "$XDG_RUNTIME_DIR"
 trap 'rm -rf "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"' EXIT
-printf '%s' "$SSO_CREDPROC_TEST_KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-# Wait until the daemon owns its bus name. (Asking the Secret Service
-# itself too early would make D-Bus start a second, locked daemon.)
-for _ in $(seq 100); do
-	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 && break
-	sleep 0.05
-done
+. scripts/keyring.sh
+start_keyring "$SSO_CREDPROC_TEST_KEYRING_PASSWORD"
 
 race=()
 if [[ $(go env CGO_ENABLED) == 1 ]] && command -v gcc >/dev/null 2>&1; then

@@ -6,11 +6,7 @@
 package main
 
 import (
-	"context"
-	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/paths"
@@ -20,18 +16,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, cli.Env{
-		Args:    os.Args[1:],
-		Getenv:  os.Getenv,
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
-		TTY:     func() io.Writer { return cli.OpenTTY(os.Stderr) },
+	os.Exit(cli.Main(cli.Env{
 		LockDir: paths.LockDir,
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
 		},
-	})
-	stop()
-	os.Exit(code)
+	}))
 }

@@ -7,25 +7,11 @@
 package main
 
 import (
-	"context"
-	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, cli.Env{
-		Args:    os.Args[1:],
-		Getenv:  os.Getenv,
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
-		TTY:     func() io.Writer { return cli.OpenTTY(os.Stderr) },
-		Handoff: func() int { stop(); return cli.Handoff(os.Args[1:], os.Stderr) },
-	})
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Main(cli.Env{}))
 }
