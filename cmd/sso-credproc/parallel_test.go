@@ -148,6 +148,9 @@ func TestFaults(t *testing.T) {
 		{"corrupt credentials item is a miss and is overwritten", step{prepare: func(w *world) {
 			storeItem(w.t, w.credentialsKey("111122223333", "Developer"), `{"version":1,"accessKeyId":`)
 		}, calls: map[string]int{"GetRoleCredentials": 2}}},
+		{"partly written chunked item (parts missing) is a miss", step{prepare: func(w *world) {
+			storeItem(w.t, w.credentialsKey("111122223333", "Developer"), "sso-credproc-chunks:v1:0badc0de:3:"+strings.Repeat("ab", 32))
+		}, calls: map[string]int{"GetRoleCredentials": 2}}},
 		{"corrupt token item is a miss", step{prepare: func(w *world) {
 			expireCreds(w)
 			storeItem(w.t, w.tokenKey(), "\x00garbage")
