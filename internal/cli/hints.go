@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"runtime"
 
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
@@ -28,7 +27,7 @@ func runHint(err error, o *options, p *profile.Profile) string {
 	)
 	switch {
 	case errors.Is(err, keychain.ErrUnavailable):
-		return keychainHint()
+		return keychain.Hint(err)
 	case errors.As(err, &lt):
 		return fmt.Sprintf("run it again and finish signing in within %s, or allow more time: %s --login-timeout 10m", lt.Timeout, again)
 	case errors.As(err, &pe):
@@ -63,14 +62,4 @@ func commandArgs(o *options) string {
 		s = s[1:]
 	}
 	return s
-}
-
-func keychainHint() string {
-	switch runtime.GOOS {
-	case "darwin":
-		return "unlock the login keychain (security unlock-keychain ~/Library/Keychains/login.keychain-db) and run again"
-	case "windows":
-		return "sso-credproc keeps secrets in Windows Credential Manager; check that you are logged in interactively and it is reachable"
-	}
-	return "start a Secret Service (gnome-keyring-daemon --start --components=secrets, or KeePassXC) and make sure DBUS_SESSION_BUS_ADDRESS is set; without a desktop: dbus-run-session -- sh -c 'echo -n pw | gnome-keyring-daemon --unlock; exec $SHELL'"
 }
