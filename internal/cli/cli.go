@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -130,6 +131,13 @@ func Run(ctx context.Context, e Env) int {
 	}
 	if !o.noBrowser {
 		cache.Browser = &browser.Opener{Getenv: e.Getenv}
+	}
+	if !useDevice && !p.Legacy() && noDisplay(runtime.GOOS, e.Getenv) {
+		// The browser redirect ends on this machine's loopback, which a
+		// browser elsewhere (the user's laptop, over SSH) cannot reach;
+		// a device code can be approved from anywhere.
+		cache.UseDeviceCode = true
+		ui.debugf("no display and no BROWSER: signing in with a device code")
 	}
 	if ui.debug {
 		cache.Debugf = ui.debugf
@@ -262,6 +270,23 @@ func policy(p *profile.Profile, o *options) (tokencache.Policy, bool, error) {
 	}
 	useDevice := o.useDeviceCode || isTrue(p.Settings["sso_credproc_use_device_code"])
 	return pol, useDevice, nil
+}
+
+// noDisplay reports whether this is a Linux (or BSD) session with no
+// graphical display and no BROWSER, such as SSH into a server or a
+// container, where no browser can open the loopback redirect. WSL opens the
+// Windows browser and is not such a session.
+func noDisplay(goos string, getenv func(string) string) bool {
+	switch goos {
+	case "darwin", "windows", "android", "ios":
+		return false
+	}
+	for _, k := range []string{"BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"} {
+		if getenv(k) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDuration takes Go durations ("15m", "90s") or whole seconds ("900").

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,11 @@ func (v *visitingTTY) Write(p []byte) (int, error) {
 	defer v.mu.Unlock()
 	v.buf.Write(p)
 	line := string(p)
-	if i := strings.Index(line, v.base+"/authorize?"); i >= 0 {
+	i := strings.Index(line, v.base+"/authorize?")
+	if i < 0 {
+		i = strings.Index(line, v.base+"/device?")
+	}
+	if i >= 0 {
 		u := strings.Fields(line[i:])[0]
 		go func() {
 			resp, err := http.Get(u)
@@ -70,7 +75,8 @@ func newHarness(t *testing.T, extraConfig string) *harness {
 	}
 	return &harness{
 		t: t, srv: srv,
-		env:   map[string]string{"AWS_CONFIG_FILE": cfg, "AWS_ENDPOINT_URL_SSO_OIDC": srv.URL, "AWS_ENDPOINT_URL_SSO": srv.URL, "HOME": dir},
+		env: map[string]string{"AWS_CONFIG_FILE": cfg, "AWS_ENDPOINT_URL_SSO_OIDC": srv.URL, "AWS_ENDPOINT_URL_SSO": srv.URL, "HOME": dir,
+			"DISPLAY": ":0"}, // a desktop session unless a test says otherwise
 		store: keychain.New(keychain.NewMemory(0), keychain.Service, 0),
 		tty:   &visitingTTY{t: t, base: srv.URL},
 		locks: filepath.Join(dir, "locks"),
@@ -184,5 +190,51 @@ func TestHelpAndVersion(t *testing.T) {
 	code, stdout, stderr = h.run(false, "--version")
 	if code != 0 || stdout != "" || !strings.HasPrefix(stderr, "sso-credproc ") {
 		t.Errorf("--version: exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+}
+
+func TestNoDisplay(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		goos string
+		env  func(string) string
+		want bool
+	}{
+		{"linux", env(), true},
+		{"freebsd", env("SSH_CONNECTION", "1.2.3.4 5 6.7.8.9 22"), true},
+		{"linux", env("DISPLAY", ":0"), false},
+		{"linux", env("WAYLAND_DISPLAY", "wayland-0"), false},
+		{"linux", env("BROWSER", "w3m"), false},
+		{"linux", env("WSL_DISTRO_NAME", "Ubuntu"), false},
+		{"darwin", env(), false},
+		{"windows", env(), false},
+	} {
+		if got := noDisplay(tc.goos, tc.env); got != tc.want {
+			t.Errorf("noDisplay(%s, …) = %v, want %v", tc.goos, got, tc.want)
+		}
+	}
+}
+
+func TestHeadlessSignsInWithDeviceCode(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the headless rule is for Linux sessions")
+	}
+	h := newHarness(t, "")
+	delete(h.env, "DISPLAY")
+	code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-browser", "--login-timeout", "30s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if h.srv.Count("StartDeviceAuthorization") != 1 || h.srv.Count("Authorize") != 0 {
+		t.Errorf("calls %v: without a display the device code is used", h.srv.Counts())
 	}
 }
