@@ -2,18 +2,13 @@ package keychain
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
@@ -23,7 +18,6 @@ const (
 	ssName       = "org.freedesktop.secrets"
 	ssPath       = dbus.ObjectPath("/org/freedesktop/secrets")
 	ssService    = "org.freedesktop.Secret.Service"
-	ssItem       = "org.freedesktop.Secret.Item"
 	loginColl    = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
 	noneAlias    = dbus.ObjectPath("/")
 	dbusErrPfx   = "org.freedesktop.DBus.Error."
@@ -81,17 +75,11 @@ func (s *secretService) Set(service, user, password string) error {
 	if err := checkSessionBus(); err != nil {
 		return err
 	}
-	if err := dropHint(service, user); err != nil {
-		return err
-	}
 	return s.set(service, user, password)
 }
 
 func (s *secretService) Delete(service, user string) error {
 	if err := checkSessionBus(); err != nil {
-		return err
-	}
-	if err := dropHint(service, user); err != nil {
 		return err
 	}
 	return s.del(service, user)
@@ -102,7 +90,7 @@ func (s *secretService) getContext(ctx context.Context, service, user string) (s
 		return "", err
 	}
 	for attempt := 1; ; attempt++ {
-		v, fresh, err := s.read(ctx, service, user, attempt == 1)
+		v, fresh, err := s.read(ctx, service, user)
 		switch {
 		case errors.Is(err, errFallback):
 			return s.fallback(service, user)
@@ -129,13 +117,8 @@ func transient(err error) bool {
 }
 
 // read is one attempt of the fast path. fresh reports whether it made the
-// connection it used, so an error is not about a stale one. With useHint it
-// first tries the item path remembered by an earlier process (see hint).
-func (s *secretService) read(ctx context.Context, service, user string, useHint bool) (v string, fresh bool, err error) {
-	h := hint{file: hintFile(service, user)}
-	if useHint {
-		h.load()
-	}
+// connection it used, so an error is not about a stale one.
+func (s *secretService) read(ctx context.Context, service, user string) (v string, fresh bool, err error) {
 	conn, session, hello, err := s.connect(ctx)
 	if err != nil {
 		return "", true, err
@@ -152,19 +135,9 @@ func (s *secretService) read(ctx context.Context, service, user string, useHint 
 	}()
 
 	svc := conn.Object(ssName, ssPath)
-	if hello != nil {
-		// gnome-keyring registers a new client in an idle callback that
-		// can run after the client's first method calls, and aborts on an
-		// OpenSession that beats it (its issue 190). A Ping first, which
-		// GDBus answers without the Secret Service, has kept that from
-		// happening (see the package tests' notes on the race).
-		svc.GoWithContext(ctx, "org.freedesktop.DBus.Peer.Ping", 0, make(chan *dbus.Call, 1))
-	}
 	attrs := map[string]string{"service": service, "username": user}
-	var search, open *dbus.Call
-	if h.path == "" {
-		search = svc.GoWithContext(ctx, ssService+".SearchItems", 0, make(chan *dbus.Call, 1), attrs)
-	}
+	search := svc.GoWithContext(ctx, ssService+".SearchItems", 0, make(chan *dbus.Call, 1), attrs)
+	var open *dbus.Call
 	if session == "" {
 		open = svc.GoWithContext(ctx, ssService+".OpenSession", 0, make(chan *dbus.Call, 1), "plain", dbus.MakeVariant(""))
 	}
@@ -175,10 +148,8 @@ func (s *secretService) read(ctx context.Context, service, user string, useHint 
 		}
 	}
 	var unlocked, locked []dbus.ObjectPath
-	if search != nil {
-		if err := (<-search.Done).Store(&unlocked, &locked); err != nil {
-			return "", fresh, callErr("SearchItems", err)
-		}
+	if err := (<-search.Done).Store(&unlocked, &locked); err != nil {
+		return "", fresh, callErr("SearchItems", err)
 	}
 	if open != nil {
 		var out dbus.Variant
@@ -186,18 +157,6 @@ func (s *secretService) read(ctx context.Context, service, user string, useHint 
 			return "", fresh, callErr("OpenSession", err)
 		}
 		s.keepSession(conn, session)
-	}
-
-	if h.path != "" {
-		v, ok, err := s.readHinted(ctx, conn, session, h.path, attrs)
-		if err != nil || ok {
-			return v, fresh, err
-		}
-		h.drop() // deleted, locked, or another item now: search
-		err = svc.CallWithContext(ctx, ssService+".SearchItems", 0, attrs).Store(&unlocked, &locked)
-		if err != nil {
-			return "", fresh, callErr("SearchItems", err)
-		}
 	}
 
 	item, err := s.pick(ctx, conn, unlocked, locked)
@@ -213,47 +172,7 @@ func (s *secretService) read(ctx context.Context, service, user string, useHint 
 	if !ok {
 		return "", fresh, errFallback // locked or deleted since the search
 	}
-	h.save(item)
 	return string(sec.Value), fresh, nil
-}
-
-// readHinted reads the secret of the remembered item path, and asks for the
-// item's attributes in the same round trip to make sure it is still the
-// item of service and user (a deleted item's path may be given to another).
-// ok is false if the path does not lead to this unlocked item: the caller
-// searches. An error is one the search would not get past (the connection
-// or the session failed).
-func (s *secretService) readHinted(ctx context.Context, conn *dbus.Conn, session, item dbus.ObjectPath, want map[string]string) (v string, ok bool, err error) {
-	get := conn.Object(ssName, ssPath).GoWithContext(ctx, ssService+".GetSecrets", 0, make(chan *dbus.Call, 1), []dbus.ObjectPath{item}, session)
-	var props *dbus.Call
-	if hintCheckAttrs {
-		props = conn.Object(ssName, item).GoWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, make(chan *dbus.Call, 1), ssItem, "Attributes")
-	}
-	var secrets map[dbus.ObjectPath]secret
-	err = (<-get.Done).Store(&secrets)
-	var attrs map[string]string
-	var perr error
-	if props != nil {
-		perr = (<-props.Done).Store(&attrs)
-	}
-	var de dbus.Error
-	switch {
-	case transient(err):
-		return "", false, callErr("GetSecrets", err)
-	case err != nil && !errors.As(err, &de):
-		return "", false, callErr("GetSecrets", err)
-	case err != nil:
-		return "", false, nil // the Secret Service refused the path
-	case perr != nil && !errors.As(perr, &de):
-		return "", false, callErr("Get Attributes", perr)
-	case perr != nil:
-		return "", false, nil // no such item (gnome-keyring: UnknownMethod)
-	}
-	sec, ok := secrets[item]
-	if !ok || props != nil && (attrs["service"] != want["service"] || attrs["username"] != want["username"]) {
-		return "", false, nil
-	}
-	return string(sec.Value), true, nil
 }
 
 // pick chooses the item go-keyring would read among those SearchItems
@@ -416,105 +335,4 @@ func (s *secretService) close() {
 	if conn != nil {
 		conn.Close()
 	}
-}
-
-// hintCheckAttrs makes a read through a hint check the item's attributes.
-var hintCheckAttrs = true
-
-// A hint is the D-Bus path of the item that holds one service and user,
-// remembered in $XDG_RUNTIME_DIR/sso-credproc/items/<hash> by the process
-// that found it with SearchItems, so that the next ones read it without
-// searching. It holds no secret: only the path. A hint that no longer leads
-// to the item (deleted, locked, replaced) is dropped and the item searched
-// for; Set and Delete drop the hint of their key before they write.
-// Without a runtime directory there are no hints.
-type hint struct {
-	file string          // "" = no hints
-	path dbus.ObjectPath // "" = none, or not loaded
-}
-
-// hintPrefix is where every item path of the Secret Service starts.
-const hintPrefix = "/org/freedesktop/secrets/collection/"
-
-// hintFile returns the file that holds the hint of service and user, or ""
-// if there is no usable runtime directory.
-func hintFile(service, user string) string {
-	dir := os.Getenv("XDG_RUNTIME_DIR")
-	if dir == "" || !filepath.IsAbs(dir) {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(service + "\x00" + user))
-	return filepath.Join(dir, "sso-credproc", "items", hex.EncodeToString(sum[:16]))
-}
-
-// load reads the hint, if there is one. A file that does not hold an item
-// path is removed.
-func (h *hint) load() {
-	if h.file == "" {
-		return
-	}
-	b, err := os.ReadFile(h.file)
-	if err != nil {
-		return
-	}
-	p := dbus.ObjectPath(b)
-	if len(b) > 1024 || !strings.HasPrefix(string(p), hintPrefix) || !p.IsValid() {
-		h.drop()
-		return
-	}
-	h.path = p
-}
-
-// drop removes the hint file.
-func (h *hint) drop() {
-	h.path = ""
-	if h.file != "" {
-		os.Remove(h.file)
-	}
-}
-
-// save remembers item as the hint: written to a temporary file that is
-// renamed over the hint, so a reader sees the old hint or the new one. It
-// is best effort: without a hint the next read searches.
-func (h *hint) save(item dbus.ObjectPath) {
-	if h.file == "" || item == h.path {
-		return
-	}
-	run := filepath.Dir(filepath.Dir(filepath.Dir(h.file)))
-	if fi, err := os.Stat(run); err != nil || !fi.IsDir() {
-		return
-	}
-	dir := filepath.Dir(h.file)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*") // mode 0600
-	if err != nil {
-		return
-	}
-	_, err = f.WriteString(string(item))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), h.file)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return
-	}
-	h.path = item
-}
-
-// dropHint removes the hint of service and user, before a write changes
-// which item holds them.
-func dropHint(service, user string) error {
-	f := hintFile(service, user)
-	if f == "" {
-		return nil
-	}
-	if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("remove the item hint: %w", err)
-	}
-	return nil
 }

@@ -423,32 +423,12 @@ func BenchmarkGetOS(b *testing.B) {
 		}
 	})
 	b.Run("new-conn", func(b *testing.B) {
-		b.Setenv("XDG_RUNTIME_DIR", "") // no hints
 		for b.Loop() {
 			ss := newSecretService()
 			benchGet(b, ss.Get, key)
 			ss.close()
 		}
 	})
-	for _, attrs := range []bool{true, false} {
-		name := "new-conn-hint"
-		if !attrs {
-			name += "-no-attrs"
-		}
-		b.Run(name, func(b *testing.B) {
-			b.Setenv("XDG_RUNTIME_DIR", b.TempDir())
-			defer func(v bool) { hintCheckAttrs = v }(hintCheckAttrs)
-			hintCheckAttrs = attrs
-			ss := newSecretService()
-			benchGet(b, ss.Get, key) // writes the hint
-			ss.close()
-			for b.Loop() {
-				ss := newSecretService()
-				benchGet(b, ss.Get, key)
-				ss.close()
-			}
-		})
-	}
 }
 
 // BenchmarkGetGoKeyring reads the same item with go-keyring's Get, over its
