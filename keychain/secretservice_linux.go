@@ -32,11 +32,21 @@ const (
 // Unlock, GetSecret, Close) on top of connecting:
 //
 //  1. connect to the session bus and authenticate (once per process);
-//  2. Hello, Service.SearchItems and Service.OpenSession("plain"), sent
-//     together without waiting for each other (the bus handles one
-//     connection's messages in order, so the calls after Hello come from a
-//     named peer); only SearchItems on later calls, the session is kept;
-//  3. Service.GetSecrets of the item found.
+//  2. Hello and Service.SearchItems, sent together without waiting for each
+//     other (the bus handles one connection's messages in order, so
+//     SearchItems comes from a named peer); only SearchItems on later calls;
+//  3. Service.OpenSession("plain"), once per connection, only after
+//     SearchItems has succeeded; the session is kept;
+//  4. Service.GetSecrets of the item found.
+//
+// OpenSession waits for SearchItems because gnome-keyring (42 to at least
+// 50, its issue 190) registers a new client in a callback that can run after
+// the client's first calls, and aborts, losing every unlocked keyring, on an
+// OpenSession it handles before that: sent together with SearchItems it did
+// so about once in tens of thousands of new connections in our tests
+// (SearchItems itself fails harmlessly and is retried; see transient). A
+// successful SearchItems shows the client is registered, and it stays so
+// until it disconnects.
 //
 // An item that is only in a locked collection is read with go-keyring's Get,
 // which unlocks it (and may prompt). Items outside "login" cost one more
@@ -108,9 +118,10 @@ func (s *secretService) getContext(ctx context.Context, service, user string) (s
 // transient reports whether a Secret Service error is worth one retry on
 // the same connection. gnome-keyring registers a new client in an idle
 // callback that is meant to run before the client's first method call but
-// can lose the race (seen under load, and from a daemon that has just
-// started): SearchItems then fails as "not implemented" and OpenSession
-// returns a session that GetSecrets does not know.
+// can lose the race (about once in 4,000 new connections in our tests, more
+// under load and from a daemon that has just started): SearchItems then
+// fails as "not implemented". NoSession: the session kept from an earlier
+// call is gone (the Secret Service restarted).
 func transient(err error) bool {
 	var de dbus.Error
 	return errors.As(err, &de) && (de.Name == dbusErrPfx+"UnknownMethod" || de.Name == secretErrPfx+"NoSession")
@@ -137,10 +148,6 @@ func (s *secretService) read(ctx context.Context, service, user string) (v strin
 	svc := conn.Object(ssName, ssPath)
 	attrs := map[string]string{"service": service, "username": user}
 	search := svc.GoWithContext(ctx, ssService+".SearchItems", 0, make(chan *dbus.Call, 1), attrs)
-	var open *dbus.Call
-	if session == "" {
-		open = svc.GoWithContext(ctx, ssService+".OpenSession", 0, make(chan *dbus.Call, 1), "plain", dbus.MakeVariant(""))
-	}
 
 	if hello != nil {
 		if err := (<-hello.Done).Err; err != nil {
@@ -151,17 +158,18 @@ func (s *secretService) read(ctx context.Context, service, user string) (v strin
 	if err := (<-search.Done).Store(&unlocked, &locked); err != nil {
 		return "", fresh, callErr("SearchItems", err)
 	}
-	if open != nil {
-		var out dbus.Variant
-		if err := (<-open.Done).Store(&out, &session); err != nil {
-			return "", fresh, callErr("OpenSession", err)
-		}
-		s.keepSession(conn, session)
-	}
-
 	item, err := s.pick(ctx, conn, unlocked, locked)
 	if err != nil {
 		return "", fresh, err
+	}
+	if session == "" {
+		// Only now: see the type's documentation.
+		var out dbus.Variant
+		err := svc.CallWithContext(ctx, ssService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &session)
+		if err != nil {
+			return "", fresh, callErr("OpenSession", err)
+		}
+		s.keepSession(conn, session)
 	}
 	var secrets map[dbus.ObjectPath]secret
 	err = svc.CallWithContext(ctx, ssService+".GetSecrets", 0, []dbus.ObjectPath{item}, session).Store(&secrets)

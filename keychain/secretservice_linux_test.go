@@ -250,6 +250,60 @@ func TestSecretServiceCalls(t *testing.T) {
 	if got, want := calls(), map[string]int{"SearchItems": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Get of a missing key sent %v, want %v", got, want)
 	}
+	// Over a new connection too: no session for nothing to read.
+	b2 := newSecretService()
+	defer b2.close()
+	calls2 := countCalls(b2)
+	if _, err := New(b2, svc, 0).Get(ctx, key+"-missing"); err != ErrNotFound {
+		t.Errorf("Get of a missing key: %v", err)
+	}
+	if got, want := calls2(), map[string]int{"Hello": 1, "SearchItems": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Get of a missing key over a new connection sent %v, want %v", got, want)
+	}
+}
+
+// TestSecretServiceOpenSessionAfterSearch checks that a new connection sends
+// OpenSession only after SearchItems has answered: gnome-keyring aborts on
+// an OpenSession from a client it has not registered yet (see
+// secretService).
+func TestSecretServiceOpenSessionAfterSearch(t *testing.T) {
+	needSecretService(t)
+	key := testKey(t, New(newSecretService(), svc, 0))
+	if err := keyring.Set(svc, key, "v"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var events []string
+	searches := map[uint32]bool{}
+	b := newSecretService()
+	defer b.close()
+	b.opts = append(b.opts,
+		dbus.WithOutgoingInterceptor(func(msg *dbus.Message) {
+			member, _ := msg.Headers[dbus.FieldMember].Value().(string)
+			mu.Lock()
+			defer mu.Unlock()
+			if member == "SearchItems" {
+				searches[msg.Serial()] = true
+			}
+			events = append(events, "send "+member)
+		}),
+		dbus.WithIncomingInterceptor(func(msg *dbus.Message) {
+			serial, _ := msg.Headers[dbus.FieldReplySerial].Value().(uint32)
+			mu.Lock()
+			defer mu.Unlock()
+			if searches[serial] {
+				events = append(events, "reply SearchItems")
+			}
+		}))
+	if got, err := b.Get(svc, key); got != "v" || err != nil {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	got := strings.Join(events, ", ")
+	if want := "send Hello, send SearchItems, reply SearchItems, send OpenSession, send GetSecrets"; got != want {
+		t.Errorf("calls: %s\nwant:  %s", got, want)
+	}
 }
 
 func TestSecretServiceStale(t *testing.T) {
