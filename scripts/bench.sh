@@ -19,27 +19,17 @@ if [[ ${SSO_CREDPROC_BENCH_BUS:-} != 1 ]]; then
 	exec dbus-run-session -- "$PWD/scripts/bench.sh" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
 fi
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. scripts/lib.sh
+with_tmp
 echo "bench: building (CGO_ENABLED=0 -trimpath, as install.sh does)"
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./cmd/ssofake ./scripts/bench/floor ./scripts/bench/driver
 gover=$(go version | cut -d' ' -f3)
 export HOME=$tmp/home XDG_DATA_HOME=$tmp/data XDG_RUNTIME_DIR=$tmp/run XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$HOME/.aws" "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
-. scripts/keyring.sh
 start_keyring bench
 
-
-"$tmp/bin/ssofake" serve --addr 127.0.0.1:0 --url-file "$tmp/url" >/dev/null &
-pids+=($!)
-for _ in $(seq 100); do [[ -s $tmp/url ]] && break; sleep 0.05; done
-url=$(cat "$tmp/url")
+start_fake "$tmp/bin/ssofake"
 
 cat >"$HOME/.aws/config" <<CONFIG
 [profile bench-sso]

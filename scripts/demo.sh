@@ -17,26 +17,17 @@ if [[ -z ${DBUS_SESSION_BUS_ADDRESS:-} && ${SSO_CREDPROC_DEMO_BUS:-} != 1 ]]; th
 	echo "demo: hint: sudo apt-get install -y gnome-keyring dbus, then run ./scripts/demo.sh again" >&2
 	exit 1
 fi
-tmp=$(mktemp -d)
+. scripts/lib.sh
+with_tmp
 if [[ ${SSO_CREDPROC_DEMO_BUS:-} == 1 ]]; then
 	export XDG_DATA_HOME=$tmp/data
 	mkdir -p "$XDG_DATA_HOME"
-	. scripts/keyring.sh
 	start_keyring demo
 fi
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 echo "demo: building"
 CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./cmd/ssofake
-"$tmp/bin/ssofake" serve --addr 127.0.0.1:0 --url-file "$tmp/url" >/dev/null &
-pids+=($!)
-for _ in $(seq 100); do [[ -s $tmp/url ]] && break; sleep 0.05; done
-url=$(cat "$tmp/url")
+start_fake "$tmp/bin/ssofake"
 echo "demo: fake IAM Identity Center at $url"
 
 cat >"$tmp/config" <<CONFIG

@@ -33,7 +33,7 @@ XDG_DATA_HOME=$(mktemp -d)
 XDG_RUNTIME_DIR=$(mktemp -d)
 chmod 700 "$XDG_RUNTIME_DIR"
 trap 'rm -rf "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"' EXIT
-. scripts/keyring.sh
+. scripts/lib.sh
 start_keyring "$SSO_CREDPROC_TEST_KEYRING_PASSWORD"
 
 race=()
