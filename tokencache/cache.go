@@ -382,7 +382,7 @@ func (e *LoginTimeoutError) Error() string {
 
 func (e *LoginTimeoutError) Unwrap() error { return e.Err }
 
-// hasScopes reports whether a and b hold the same scopes.
+// sameScopes reports whether a and b hold the same scopes, in any order.
 func sameScopes(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
