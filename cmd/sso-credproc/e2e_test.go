@@ -559,3 +559,27 @@ func (w *world) runParallel(n int, args func(i int) []string) []result {
 	wg.Wait()
 	return results
 }
+
+// sso-credproc without sso-credproc-renew beside it says what is missing.
+func TestRenewMissing(t *testing.T) {
+	w := newWorld(t, ssofake.Options{})
+	lone := filepath.Join(t.TempDir(), "sso-credproc")
+	b, err := os.ReadFile(bin("sso-credproc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(lone, "--profile", "dev-sso")
+	cmd.Env = w.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err == nil || out.Len() != 0 {
+		t.Fatalf("err %v, stdout %q", err, out.String())
+	}
+	if !strings.Contains(errb.String(), "sso-credproc-renew is missing") || !strings.Contains(errb.String(), "hint: install both programs with ./install.sh") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	w.wantCalls(map[string]int{"RegisterClient": 0})
+}
