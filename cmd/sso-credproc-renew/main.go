@@ -19,7 +19,7 @@ func main() {
 	os.Exit(cli.Main(cli.Env{
 		LockDir: paths.LockDir,
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
-			return awssdk.New(awssdk.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
+			return awssdk.New(awssdk.ConfigFor(p, os.Getenv))
 		},
 	}))
 }

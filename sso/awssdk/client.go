@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
 )
 
@@ -31,6 +33,39 @@ type Config struct {
 	CallTimeout time.Duration
 	// MaxAttempts of the SDK's standard retryer (0 = its default, 3).
 	MaxAttempts int
+	// UseFIPS and UseDualStack select the FIPS and dual-stack endpoints of
+	// the SDK's resolver (no effect on an endpoint override).
+	UseFIPS, UseDualStack bool
+}
+
+// ConfigFor is the Config for a resolved profile. FIPS and dual-stack
+// follow the SDKs: AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT, else
+// the profile's use_fips_endpoint / use_dualstack_endpoint.
+func ConfigFor(p *profile.Profile, getenv func(string) string) Config {
+	flag := func(env, key string) bool {
+		v := getenv(env)
+		if v == "" {
+			v = p.Settings[key]
+		}
+		return strings.EqualFold(strings.TrimSpace(v), "true")
+	}
+	return Config{
+		Region:         p.Region,
+		OIDCEndpoint:   p.OIDCEndpoint,
+		PortalEndpoint: p.PortalEndpoint,
+		UseFIPS:        flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"),
+		UseDualStack:   flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"),
+	}
+}
+
+func (c *Client) endpointOptions() (fips aws.FIPSEndpointState, dual aws.DualStackEndpointState) {
+	if c.cfg.UseFIPS {
+		fips = aws.FIPSEndpointStateEnabled
+	}
+	if c.cfg.UseDualStack {
+		dual = aws.DualStackEndpointStateEnabled
+	}
+	return fips, dual
 }
 
 // Client talks to SSO OIDC and the SSO portal. It is cheap to build: the SDK
@@ -61,6 +96,7 @@ func (c *Client) retryer() aws.Retryer {
 func (c *Client) oidcClient() *ssooidc.Client {
 	if c.oidc == nil {
 		o := ssooidc.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName}
+		o.EndpointOptions.UseFIPSEndpoint, o.EndpointOptions.UseDualStackEndpoint = c.endpointOptions()
 		if c.cfg.OIDCEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.cfg.OIDCEndpoint)
 		}
@@ -72,6 +108,7 @@ func (c *Client) oidcClient() *ssooidc.Client {
 func (c *Client) portalClient() *awssso.Client {
 	if c.portal == nil {
 		o := awssso.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName}
+		o.EndpointOptions.UseFIPSEndpoint, o.EndpointOptions.UseDualStackEndpoint = c.endpointOptions()
 		if c.cfg.PortalEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.cfg.PortalEndpoint)
 		}
@@ -85,8 +122,8 @@ func (c *Client) portalClient() *awssso.Client {
 func (c *Client) oidcBase(ctx context.Context) (string, error) {
 	params := ssooidc.EndpointParameters{
 		Region:       aws.String(c.cfg.Region),
-		UseDualStack: aws.Bool(false),
-		UseFIPS:      aws.Bool(false),
+		UseDualStack: aws.Bool(c.cfg.UseDualStack),
+		UseFIPS:      aws.Bool(c.cfg.UseFIPS),
 	}
 	if c.cfg.OIDCEndpoint != "" {
 		params.Endpoint = aws.String(c.cfg.OIDCEndpoint)

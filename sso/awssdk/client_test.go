@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
+	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
 )
@@ -240,6 +241,31 @@ func TestAuthorizeURLDropsOverridePath(t *testing.T) {
 	_, _ = c.LoginPKCE(ctx, &sso.Registration{ClientID: "id", ClientSecret: "s"}, sso.LoginOptions{Browser: b})
 	if !strings.HasPrefix(b.url, "https://sso.example.test:8443/authorize?") {
 		t.Errorf("opened %q", b.url)
+	}
+}
+
+func TestFIPSAndDualStack(t *testing.T) {
+	for _, tc := range []struct {
+		env      map[string]string
+		settings map[string]string
+		want     string
+	}{
+		{nil, nil, "https://oidc.us-east-1.amazonaws.com/authorize?"},
+		{map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, nil, "https://oidc-fips.us-east-1.amazonaws.com/authorize?"},
+		{nil, map[string]string{"use_fips_endpoint": "True"}, "https://oidc-fips.us-east-1.amazonaws.com/authorize?"},
+		// The environment wins over the profile, as in the SDKs.
+		{map[string]string{"AWS_USE_FIPS_ENDPOINT": "false"}, map[string]string{"use_fips_endpoint": "true"}, "https://oidc.us-east-1.amazonaws.com/authorize?"},
+		{nil, map[string]string{"use_dualstack_endpoint": "true"}, "https://oidc.us-east-1.api.aws/authorize?"},
+	} {
+		p := &profile.Profile{Region: "us-east-1", Settings: tc.settings}
+		cfg := awssdk.ConfigFor(p, func(k string) string { return tc.env[k] })
+		b := &recorder{}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, _ = awssdk.New(cfg).LoginPKCE(ctx, &sso.Registration{ClientID: "id", ClientSecret: "s"}, sso.LoginOptions{Browser: b})
+		cancel()
+		if !strings.HasPrefix(b.url, tc.want) {
+			t.Errorf("env %v settings %v: opened %q, want prefix %q", tc.env, tc.settings, b.url, tc.want)
+		}
 	}
 }
 
