@@ -224,37 +224,22 @@ func (w *world) wantCalls(want map[string]int) {
 	}
 }
 
-// keychainItems lists the usernames (keys) of this world's items of
-// service sso-credproc in the Secret Service.
-func (w *world) keychainItems() []string {
+func (w *world) clearKeychain() {
+	for _, part := range []string{w.session, w.srv.URL} {
+		for _, k := range w.keychainItemsBy(part) {
+			exec.Command("secret-tool", "clear", "service", "sso-credproc", "username", k).Run()
+		}
+	}
+}
+
+// keychainItemsBy lists the usernames (keys) of items of service
+// sso-credproc in the Secret Service whose key contains part.
+func (w *world) keychainItemsBy(part string) []string {
 	w.t.Helper()
 	out, err := exec.Command("secret-tool", "search", "--all", "--unlock", "service", "sso-credproc").CombinedOutput()
 	if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("attribute")) {
 		w.t.Logf("secret-tool search: %v: %s", err, out)
 	}
-	var keys []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if k, ok := strings.CutPrefix(line, "attribute.username = "); ok && strings.Contains(k, w.key()) {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
-// key is the part every keychain key of this world contains.
-func (w *world) key() string { return w.srv.URL }
-
-func (w *world) clearKeychain() {
-	for _, k := range w.keychainItemsBy(w.session) {
-		exec.Command("secret-tool", "clear", "service", "sso-credproc", "username", k).Run()
-	}
-	for _, k := range w.keychainItems() {
-		exec.Command("secret-tool", "clear", "service", "sso-credproc", "username", k).Run()
-	}
-}
-
-func (w *world) keychainItemsBy(part string) []string {
-	out, _ := exec.Command("secret-tool", "search", "--all", "--unlock", "service", "sso-credproc").CombinedOutput()
 	var keys []string
 	for _, line := range strings.Split(string(out), "\n") {
 		if k, ok := strings.CutPrefix(line, "attribute.username = "); ok && strings.Contains(k, part) {

@@ -34,7 +34,7 @@ func runHint(err error, o *options, p *profile.Profile) string {
 		return "run the command again: " + again
 	case errors.Is(err, tokencache.ErrLockTimeout):
 		return "another sso-credproc is still signing in for this profile; finish that sign-in or end that process, then run: " + again
-	case sso.HasCode(err, "UnauthorizedException", "InvalidGrantException", "InvalidClientException", "ExpiredTokenException", "AccessDeniedException"):
+	case sso.IsSessionGone(err) || sso.IsUnauthorized(err):
 		return "sign in again: " + again
 	case sso.HasCode(err, "ForbiddenException", "ResourceNotFoundException"):
 		return fmt.Sprintf("check sso_account_id (%s) and sso_role_name (%s) in %s; your user may not be assigned to that role", p.AccountID, p.RoleName, p.File)
