@@ -100,10 +100,21 @@ func HasCode(err error, codes ...string) bool {
 	return false
 }
 
-// IsSessionGone reports whether err means the refresh token or the client
-// registration can no longer be used, so a new login is needed.
+// IsSessionGone reports whether err means the refresh token (or the grant
+// being redeemed) can no longer be used, so a new sign-in is needed. The
+// client registration itself was accepted; see IsClientRejected.
 func IsSessionGone(err error) bool {
-	return HasCode(err, "InvalidGrantException", "InvalidClientException", "ExpiredTokenException", "UnauthorizedClientException", "AccessDeniedException")
+	return HasCode(err, "InvalidGrantException", "ExpiredTokenException", "AccessDeniedException")
+}
+
+// IsClientRejected reports whether SSO OIDC refused the client registration
+// itself: InvalidClientException (the service does not know the client, or
+// its secret has expired, RFC 6749 §5.2 invalid_client) or
+// UnauthorizedClientException (the client may not use this grant,
+// unauthorized_client). The registration must be replaced before any
+// sign-in is started with it.
+func IsClientRejected(err error) bool {
+	return HasCode(err, "InvalidClientException", "UnauthorizedClientException")
 }
 
 // IsUnauthorized reports whether the portal rejected the access token.
