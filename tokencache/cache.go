@@ -90,6 +90,8 @@ type Cache struct {
 	Notify func(msg string)
 	// Debugf logs what the cache decides (never secrets); may be nil.
 	Debugf func(format string, args ...any)
+	// OnSignIn, when set, is called as a sign-in starts, with its deadline.
+	OnSignIn func(deadline time.Time)
 
 	client     SSO
 	start      time.Time // wall-clock time Credentials was called
@@ -402,6 +404,10 @@ func (c *Cache) signIn(ctx context.Context, s Session, reg *storedRegistration, 
 	o := sso.LoginOptions{StartURL: s.StartURL, Scopes: s.Scopes, Browser: c.Browser, Notify: c.Notify, Now: c.Now}
 	if c.Notify != nil {
 		c.Notify(fmt.Sprintf("signing in to %s (waiting up to %s)", s.StartURL, c.Policy.LoginTimeout))
+	}
+	if c.OnSignIn != nil {
+		dl, _ := lctx.Deadline()
+		c.OnSignIn(dl)
 	}
 	var (
 		tok *sso.Token
