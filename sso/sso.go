@@ -58,6 +58,9 @@ type RoleCredentials struct {
 const (
 	CodeMalformed = "MalformedAnswer"
 	CodeTimeout   = "Timeout"
+	// CodeUnreachable: no HTTP answer at all (connection refused, a name
+	// that does not resolve, an untrusted certificate, a proxy failure).
+	CodeUnreachable = "Unreachable"
 )
 
 // Error is a failed IAM Identity Center call. Code is the service's exception
@@ -72,6 +75,8 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := e.Op + ": "
 	switch {
+	case (e.Code == CodeUnreachable || e.Code == CodeTimeout) && e.Message != "":
+		msg += e.Message
 	case e.Code != "" && e.Message != "":
 		msg += e.Code + ": " + e.Message
 	case e.Code != "":

@@ -145,6 +145,7 @@ func Run(ctx context.Context, e Env) int {
 		// browser elsewhere (the user's laptop, over SSH) cannot reach;
 		// a device code can be approved from anywhere.
 		cache.UseDeviceCode = true
+		cache.Browser = nil // there is nothing to open it in
 		ui.debugf("no display and no BROWSER: signing in with a device code")
 	}
 	if ui.debug {

@@ -143,7 +143,7 @@ func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.L
 	})
 	cancel()
 	if err != nil {
-		return nil, wrap("StartDeviceAuthorization", err)
+		return nil, c.wrap("StartDeviceAuthorization", err, c.oidcEndpoint)
 	}
 	if aws.ToString(da.DeviceCode) == "" || aws.ToString(da.VerificationUri) == "" {
 		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "answer has no deviceCode or verificationUri"}
