@@ -1,10 +1,14 @@
 package main_test
 
 import (
+	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 )
@@ -53,4 +57,41 @@ func TestServiceForgetsClient(t *testing.T) {
 		w.ok(w.run("--profile", "legacy", "--min-credential-ttl", "59m"))
 		w.wantCalls(map[string]int{"RegisterClient": 1, "StartDeviceAuthorization": 2, "GetRoleCredentials": 3})
 	})
+}
+
+// SIGTERM while a rotating refresh is under way: the process waits for the
+// answer and stores it, then exits; the next run refreshes with the new
+// refresh token instead of sending the user to the browser.
+func TestSignalDuringRefreshKeepsRotatedToken(t *testing.T) {
+	w := newWorld(t, ssofake.Options{RotateRefreshTokens: true})
+	w.ok(w.run("--profile", "dev-sso"))
+	w.srv.Inject("CreateToken:refresh_token", ssofake.Fault{Delay: 1500 * time.Millisecond})
+	stale := []string{"--profile", "dev-sso", "--min-credential-ttl", "59m", "--refresh-window", "59m"}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := w.command(ctx, stale...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for w.srv.Count("CreateToken:refresh_token") == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("no refresh")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the request is with the service
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if out.Len() != 0 && err != nil {
+		t.Errorf("stdout %q with exit %v", out.String(), err)
+	}
+	if err != nil && !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("exit %v, stderr %q", err, errb.String())
+	}
+	w.ok(w.run(stale...))
+	w.wantCalls(map[string]int{"Authorize": 1, "CreateToken:refresh_token": 2})
 }

@@ -192,6 +192,11 @@ func Run(ctx context.Context, e Env) int {
 		cr, err = cache.Credentials(ctx, t)
 	}
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// A signal: what the service had issued was stored first.
+			ui.fail(errors.New("interrupted"), "")
+			return 130
+		}
 		ui.fail(err, runHint(err, o, p))
 		return 1
 	}
