@@ -53,6 +53,12 @@ var DefaultPolicy = Policy{
 	LoginTimeout:     5 * time.Minute,
 }
 
+// prober is implemented by stores that can tell whether they can store
+// items now (keychain.Prober): unlocked, with a collection to store in.
+type prober interface {
+	Probe(ctx context.Context) error
+}
+
 // SSO is the part of *sso.Client that the cache uses.
 type SSO interface {
 	Register(ctx context.Context, scopes []string, pkce bool, issuerURL string) (*sso.Registration, error)
@@ -150,6 +156,13 @@ func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error)
 		return cr, err
 	}
 	credKey := t.credentialsKey()
+	// Whatever the service is about to issue must be stored: find out now
+	// that the keychain can store it, not after a registration or sign-in.
+	if p, ok := c.Store.(prober); ok {
+		if err := p.Probe(ctx); err != nil {
+			return nil, &StoreError{Op: "probe", Err: err}
+		}
+	}
 
 	lease, err := c.lock(ctx, credKey, t.Session)
 	if err != nil {

@@ -285,3 +285,27 @@ func TestNotices(t *testing.T) {
 		t.Errorf("B's notes %q: want one 'waiting for another sso-credproc'", notesB)
 	}
 }
+
+// probingStore is a store whose Probe fails.
+type probingStore struct {
+	keychain.Store
+	err error
+}
+
+func (s *probingStore) Probe(context.Context) error { return s.err }
+
+// A keychain that cannot store is found out before any request is made.
+func TestKeychainThatCannotStoreFailsBeforeAnyRequest(t *testing.T) {
+	e := newEnv(t)
+	c := e.cache()
+	cause := errors.New("no collection to store items in")
+	c.Store = &probingStore{Store: e.store, err: cause}
+	_, err := c.Credentials(context.Background(), sessionTarget)
+	if !errors.Is(err, cause) || !strings.Contains(err.Error(), "cannot store") {
+		t.Fatalf("err = %v", err)
+	}
+	e.wantCounts("register=0 pkce=0 device=0 refresh=0 role=0")
+	c.Store = &probingStore{Store: e.store}
+	e.get(c, sessionTarget)
+	e.wantCounts("register=1 pkce=1 device=0 refresh=0 role=1")
+}

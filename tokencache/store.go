@@ -175,6 +175,9 @@ type StoreError struct {
 }
 
 func (e *StoreError) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("the keychain cannot store sso-credproc's items (service %s): %v", keychain.Service, e.Err)
+	}
 	return fmt.Sprintf("%s keychain item %q (service %s): %v", e.Op, e.Key, keychain.Service, e.Err)
 }
 
