@@ -6,7 +6,6 @@ package profile
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -82,8 +81,10 @@ func PolicyKeys() []string {
 	return keys
 }
 
-// checkFlags checks the values of the flags, before any file is read.
-func (ov *Overrides) checkFlags() error {
+// Check checks the values given as flags, as Load does before it reads the
+// file: the policy flags and --region, --account-id, --role-name. It
+// returns an *Error whose Key is the flag, with a Hint.
+func (ov *Overrides) Check() error {
 	for _, s := range policySettings {
 		if v := s.flagValue(ov); v != nil {
 			if err := s.apply(&Policy{}, *v, origin{flag: s.flag}, ""); err != nil {
@@ -336,35 +337,43 @@ func boolSetting(file string, sect *section, env func(string) string, envVar, ke
 	return b, nil
 }
 
-var (
-	// accountIDPattern: an AWS account id is 12 digits.
-	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	// regionPattern: region names are lowercase words joined by hyphens,
-	// ending in a number: us-east-1, us-gov-west-1, cn-north-1,
-	// eu-isoe-west-1, eusc-de-east-1.
-	regionPattern = regexp.MustCompile(`^[a-z]{2,}(-[a-z]+)+-[0-9]{1,3}$`)
-	// roleNamePattern: IAM role and permission-set names are 1 to 64 of
-	// [\w+=,.@-] (IAM API reference, RoleName; IAM Identity Center
-	// PermissionSet Name allows [\w+=,.@-]{1,32}).
-	roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9_+=,.@-]{1,64}$`)
-)
+// The checks below are written out rather than as regular expressions:
+// the regexp package would add its initialisation to every warm call.
 
+// checkAccountID: an AWS account id is 12 digits.
 func checkAccountID(v string) string {
-	if accountIDPattern.MatchString(v) {
+	if len(v) == 12 && strings.Trim(v, "0123456789") == "" {
 		return ""
 	}
 	return "is not an AWS account id: 12 digits, e.g. 111122223333"
 }
 
+// checkRegion: region names are lowercase words joined by hyphens, at
+// least two letters in the first, and a number of 1 to 3 digits last:
+// us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1, eusc-de-east-1
+// (in effect ^[a-z]{2,}(-[a-z]+)+-[0-9]{1,3}$). No list of regions is kept.
 func checkRegion(v string) string {
-	if regionPattern.MatchString(v) {
-		return ""
+	const msg = "is not an AWS region name such as us-east-1 or eu-west-1"
+	words := strings.Split(v, "-")
+	if len(words) < 3 || len(words[0]) < 2 {
+		return msg
 	}
-	return "is not an AWS region name such as us-east-1 or eu-west-1"
+	for _, w := range words[:len(words)-1] {
+		if w == "" || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			return msg
+		}
+	}
+	if n := words[len(words)-1]; n == "" || len(n) > 3 || strings.Trim(n, "0123456789") != "" {
+		return msg
+	}
+	return ""
 }
 
+// checkRoleName: IAM role and permission-set names are 1 to 64 of
+// [\w+=,.@-] with ASCII \w (IAM API reference, RoleName; an IAM Identity
+// Center permission set name is [\w+=,.@-]{1,32}).
 func checkRoleName(v string) string {
-	if roleNamePattern.MatchString(v) {
+	if len(v) >= 1 && len(v) <= 64 && strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-") == "" {
 		return ""
 	}
 	return "is not a permission set (role) name: 1 to 64 letters, digits and any of _+=,.@-"

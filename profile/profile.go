@@ -132,7 +132,7 @@ func Load(path, name string, ov Overrides, env func(string) string) (*Profile, e
 	if env == nil {
 		env = os.Getenv
 	}
-	if err := ov.checkFlags(); err != nil {
+	if err := ov.Check(); err != nil {
 		return nil, err
 	}
 	if name == "" && ov.SSOSession == "" {
@@ -429,7 +429,8 @@ func fileOf(file string, o origin) string {
 
 func nestedError(file string, o origin, key string) error {
 	return &Error{File: fileOf(file, o), Section: o.section, Key: key,
-		Msg: "must be a single value, not an indented block of key = value lines"}
+		Msg:  "must be a single value, not an indented block of key = value lines",
+		Hint: "write it on one line as " + key + " = VALUE, and indent no line below it deeper than the key"}
 }
 
 func missingError(file string, sect, session *section, name string, missing, where []string, nothing bool) error {
