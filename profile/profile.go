@@ -84,9 +84,9 @@ var ErrProfileNotFound = errors.New("profile not found")
 
 // Error is a configuration error naming the file, section and key.
 type Error struct {
-	File    string // config file path; "" when the problem is in the flags
-	Section string // section header without brackets, e.g. "profile dev"
-	Key     string // option name, or the flag (e.g. "--region") the value came from
+	File    string // config file path; "" when the problem is in a flag or the environment
+	Section string // section header as written between the brackets, e.g. "profile dev", "default", "DEFAULT"
+	Key     string // option name, or the flag (e.g. "--region") or environment variable the value came from
 	Msg     string
 	Hint    string // what to do about it, for a "hint:" line; not part of Error()
 	Err     error
