@@ -26,9 +26,10 @@ import (
 
 // value is one option value after configparser and botocore are done with it.
 type value struct {
-	text   string            // the joined value (configparser's string)
-	nested map[string]string // botocore's sub-section, non-nil when text starts with "\n"
-	line   int               // line of the key
+	text    string            // the joined value (configparser's string)
+	nested  map[string]string // botocore's sub-section, non-nil when text starts with "\n"
+	line    int               // line of the key
+	section string            // header of the section the key is written in ("DEFAULT" for a merged [DEFAULT] key)
 }
 
 // section is one [header] section, with [DEFAULT] merged in as configparser does.
@@ -83,12 +84,11 @@ func parseConfig(path string, data []byte) (*config, error) {
 		if line > 0 {
 			msg = "line " + strconv.Itoa(line) + ": " + msg
 		}
-		return &Error{File: path, Section: sect, Key: key, Msg: msg,
-			Hint: "the AWS CLI cannot read this file either; fix that line"}
+		return &Error{File: path, Section: sect, Key: key, Msg: msg}
 	}
 	if !utf8.Valid(data) {
 		line := 1 + strings.Count(string(data[:firstInvalidUTF8(data)]), "\n")
-		return nil, perr(line, "", "", "not valid UTF-8")
+		return nil, lineError(perr(line, "", "", "not valid UTF-8"), "save the file as UTF-8")
 	}
 
 	var (
@@ -121,7 +121,8 @@ func parseConfig(path string, data []byte) (*config, error) {
 		if name, ok := matchSectionHeader(stripped); ok {
 			switch {
 			case sections[name] != nil:
-				return nil, perr(lineno, name, "", "duplicate section (first at line %d)", sections[name].line)
+				return nil, lineError(perr(lineno, name, "", "duplicate section (first at line %d)", sections[name].line),
+					"merge the two sections into one, or remove one")
 			case name == defaultSection:
 				cur = defaults
 			default:
@@ -132,24 +133,40 @@ func parseConfig(path string, data []byte) (*config, error) {
 			curOpt = nil
 			continue
 		}
-		if cur == nil {
-			if lineno == 1 && strings.HasPrefix(stripped, "\uFEFF") {
-				e := perr(lineno, "", "", "the file starts with a UTF-8 byte order mark")
-				e.(*Error).Hint = "the AWS CLI cannot read a file with a byte order mark; save it as UTF-8 without BOM"
-				return nil, e
+		key, val, isOption := matchOption(stripped)
+		if cur == nil || !isOption {
+			// botocore fails here (MissingSectionHeaderError or
+			// ParsingError); say what is wrong with the line.
+			sect := ""
+			if cur != nil {
+				sect = cur.name
 			}
-			return nil, perr(lineno, "", "", "%q comes before the first [section] header", stripped)
-		}
-		key, val, ok := matchOption(stripped)
-		if !ok {
-			return nil, perr(lineno, cur.name, "", "%q is neither a [section] header, a \"key = value\" line nor a comment", stripped)
+			switch {
+			case cur == nil && lineno == 1 && strings.HasPrefix(stripped, "\uFEFF"):
+				return nil, lineError(perr(lineno, "", "", "the file starts with a UTF-8 byte order mark"),
+					"save it as UTF-8 without BOM")
+			case strings.HasPrefix(stripped, "[]"):
+				return nil, lineError(perr(lineno, sect, "", "%q is not a section header: nothing between the brackets", stripped),
+					"name the section between the brackets, e.g. [profile NAME], [sso-session NAME] or [default]")
+			case strings.HasPrefix(stripped, "["):
+				return nil, lineError(perr(lineno, sect, "", "%q is not a section header: missing \"]\"", stripped),
+					"close the header with \"]\", e.g. [profile NAME]")
+			case cur == nil:
+				return nil, lineError(perr(lineno, "", "", "%q comes before the first [section] header", stripped),
+					"put settings under a header such as [profile NAME] or [default]; start a comment line with # or ;")
+			default:
+				return nil, lineError(perr(lineno, sect, "", "%q has no \"=\": a setting is written key = value", stripped),
+					"write it as key = value, indent it deeper than the key above to continue that value, or start it with # to make it a comment")
+			}
 		}
 		key = pyLower(pyRstrip(key))
 		if key == "" {
-			return nil, perr(lineno, cur.name, "", "%q has no key name", stripped)
+			return nil, lineError(perr(lineno, cur.name, "", "%q has no key name before the \"=\"", stripped),
+				"write it as key = value")
 		}
 		if prev := cur.opts[key]; prev != nil {
-			return nil, perr(lineno, cur.name, key, "duplicate key (first at line %d)", prev.line)
+			return nil, lineError(perr(lineno, cur.name, key, "duplicate key (first at line %d)", prev.line),
+				"keep one of the two lines (key names ignore case)")
 		}
 		curOpt = &rawOption{lines: []string{pyStrip(val)}, line: lineno}
 		cur.opts[key] = curOpt
@@ -172,11 +189,12 @@ func parseConfig(path string, data []byte) (*config, error) {
 					continue
 				}
 				opt := src.opts[k]
-				v := value{text: pyRstrip(strings.Join(opt.lines, "\n")), line: opt.line}
+				v := value{text: pyRstrip(strings.Join(opt.lines, "\n")), line: opt.line, section: src.name}
 				if strings.HasPrefix(v.text, "\n") {
 					nested, bad, ok := parseNested(v.text)
 					if !ok {
-						return nil, perr(opt.line, src.name, k, "nested value line %q has no \"=\"", bad)
+						return nil, lineError(perr(opt.line, src.name, k, "nested value line %q has no \"=\"", bad),
+							"each indented line under "+k+" = is a key = value pair")
 					}
 					v.nested = nested
 				}
@@ -205,6 +223,12 @@ func parseConfig(path string, data []byte) (*config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// lineError sets the hint of a parse error.
+func lineError(err error, hint string) error {
+	err.(*Error).Hint = hint + " (the AWS CLI cannot read this file either)"
+	return err
 }
 
 // sectionName is botocore's _parse_section: the header split like a shell

@@ -116,12 +116,42 @@ func TestReadsLikeBotocore(t *testing.T) {
 		{
 			name:    "a line without a delimiter is an error (no boolean keys)",
 			in:      "[profile a]\nflag\n",
-			wantErr: `line 2: "flag" is neither`,
+			wantErr: `line 2: "flag" has no "=": a setting is written key = value`,
 		},
 		{
 			name:    "an empty key name is an error",
 			in:      "[profile a]\n= v\n",
-			wantErr: "line 2: \"= v\" has no key name",
+			wantErr: "line 2: \"= v\" has no key name before the \"=\"",
+		},
+		{
+			name:    "an unclosed header is an error, and says so",
+			in:      "[profile a]\nk = v\n[profile x\nl = w\n",
+			wantErr: `line 3: "[profile x" is not a section header: missing "]"`,
+		},
+		{
+			name:    "an unclosed first header is an error, and says so",
+			in:      "# c\n[profile x\nk = v\n",
+			wantErr: `line 2: "[profile x" is not a section header: missing "]"`,
+		},
+		{
+			name:    "an unclosed first header with = in it says so too",
+			in:      "[profile x = y\n",
+			wantErr: `line 1: "[profile x = y" is not a section header: missing "]"`,
+		},
+		{
+			name:    "an empty header is an error, and says so",
+			in:      "[profile a]\n[]\n",
+			wantErr: `line 2: "[]" is not a section header: nothing between the brackets`,
+		},
+		{
+			name:    "an empty first header is an error, and says so",
+			in:      "[]\nk = v\n",
+			wantErr: `line 1: "[]" is not a section header: nothing between the brackets`,
+		},
+		{
+			name:     "after a header, an unclosed header with a delimiter is a key, as in botocore",
+			in:       "[profile a]\n[profile x = y\n[] : z\n",
+			profiles: map[string]sec{"a": {"[profile x": "y", "[]": "z"}},
 		},
 		{
 			name:     "[DEFAULT] is merged into every section, the section's own keys win",
@@ -274,6 +304,13 @@ func TestParseErrorsNameSectionAndKey(t *testing.T) {
 		{"[profile a]\nk = 1\nK = 2\n", "profile a", "k", "line 3:"},
 		{"[services x]\nsso =\n  endpoint_url\n", "services x", "sso", "line 2:"},
 		{"[profile a]\nk = 1\nnonsense\n", "profile a", "", "line 3:"},
+		{"[profile a]\n[profile b\n", "profile a", "", "line 2:"},
+		{"[profile a\n", "", "", "line 1:"},
+		{"[]\n", "", "", "line 1:"},
+		{"k = v\n", "", "", "line 1:"},
+		{"[profile a]\n= v\n", "profile a", "", "line 2:"},
+		{"\uFEFF[profile a]\n", "", "", "line 1:"},
+		{"[profile a]\nk = \xff\n", "", "", "line 2:"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig("f.ini", []byte(tt.in))

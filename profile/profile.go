@@ -18,37 +18,75 @@ import (
 	"strings"
 )
 
-// Profile is one resolved SSO profile.
+// Profile is one resolved SSO profile. Load checks every value it holds.
 type Profile struct {
-	Name              string            // profile name ("" when built from flags alone)
-	File              string            // config file path that was read ("" if none)
-	SessionName       string            // sso-session name; "" for a legacy profile
-	StartURL          string            // AWS access portal URL
-	Region            string            // SSO region
-	Scopes            []string          // sso_registration_scopes; default {"sso:account:access"} for sso-session profiles; nil for legacy profiles
-	AccountID         string            // sso_account_id
-	RoleName          string            // sso_role_name
-	CredentialProcess string            // the profile's own credential_process, if any
-	OIDCEndpoint      string            // resolved endpoint override for SSO OIDC, "" = use the SDK's resolver
-	PortalEndpoint    string            // resolved endpoint override for the SSO portal, "" = SDK default
-	Settings          map[string]string // every plain key of the profile section, lower-cased
+	Name              string   // profile name ("" when built from flags alone)
+	File              string   // config file path that was read ("" if none)
+	SessionName       string   // sso-session name; "" for a legacy profile
+	StartURL          string   // AWS access portal URL, http or https
+	Region            string   // SSO region, a region name such as eu-west-1
+	Scopes            []string // sso_registration_scopes; default {"sso:account:access"} for sso-session profiles; nil for legacy profiles
+	AccountID         string   // sso_account_id, 12 digits
+	RoleName          string   // sso_role_name, 1 to 64 of [A-Za-z0-9_+=,.@-]
+	CredentialProcess string   // the profile's own credential_process, if any
+	OIDCEndpoint      string   // resolved endpoint override for SSO OIDC, "" = use the SDK's resolver
+	PortalEndpoint    string   // resolved endpoint override for the SSO portal, "" = SDK default
+	// UseFIPS and UseDualStack select the FIPS and dual-stack endpoints:
+	// AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT when set, else the
+	// profile's use_fips_endpoint / use_dualstack_endpoint, as in the SDKs.
+	UseFIPS, UseDualStack bool
+	// Policy is the sso_credproc_* settings merged with the flags.
+	Policy   Policy
+	Settings map[string]string // every plain key of the profile section, lower-cased
 }
 
 // Legacy reports whether the profile carries its own start URL and region
 // instead of naming an sso-session.
 func (p *Profile) Legacy() bool { return p.SessionName == "" }
 
-// Overrides are command-line flags that stand in for (or override) config values.
-type Overrides struct{ SSOSession, StartURL, Region, AccountID, RoleName string }
+// sdkSSOKeys are the keys that make the SDKs use their built-in SSO support
+// for a profile, before credential_process: aws-sdk-go-v2 and the JS SDK
+// take any of them; botocore takes sso_account_id or sso_role_name.
+var sdkSSOKeys = []string{"sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name"}
+
+// CredentialProcessBypassed reports whether the profile both holds SSO keys
+// (any of sso_session, sso_start_url, sso_region, sso_account_id,
+// sso_role_name) and a credential_process that runs sso-credproc. The SDKs
+// use their own SSO support for such a profile and never run its
+// credential_process, so sso-credproc's cache and sign-in are bypassed when
+// an SDK uses the profile. aws-sso-util writes profiles like this. It is no
+// error: sso-credproc itself serves the profile.
+func (p *Profile) CredentialProcessBypassed() bool {
+	if _, ok := credprocTarget(p.CredentialProcess); !ok {
+		return false
+	}
+	for _, k := range sdkSSOKeys {
+		if _, ok := p.Settings[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Overrides are command-line flags that stand in for (or override) config
+// values. An empty string is a flag not given.
+type Overrides struct {
+	SSOSession, StartURL, Region, AccountID, RoleName string
+	// The policy flags as typed, nil when not given: --use-device-code
+	// ("true" or "false", any case), --login-timeout, --refresh-window,
+	// --min-credential-ttl, --clock-skew (durations). Load checks them
+	// and merges them into Profile.Policy.
+	UseDeviceCode, LoginTimeout, RefreshWindow, MinCredentialTTL, ClockSkew *string
+}
 
 // ErrProfileNotFound is wrapped in *Error when the named profile does not exist.
 var ErrProfileNotFound = errors.New("profile not found")
 
 // Error is a configuration error naming the file, section and key.
 type Error struct {
-	File    string // config file path; "" when the problem is in the flags
-	Section string // section header without brackets, e.g. "profile dev"
-	Key     string // option name, or the flag (e.g. "--region") the value came from
+	File    string // config file path; "" when the problem is in a flag or the environment
+	Section string // section header as written between the brackets, e.g. "profile dev", "default", "DEFAULT"
+	Key     string // option name, or the flag (e.g. "--region") or environment variable the value came from
 	Msg     string
 	Hint    string // what to do about it, for a "hint:" line; not part of Error()
 	Err     error
@@ -86,9 +124,16 @@ const defaultScope = "sso:account:access"
 // the overrides. env looks up environment variables (os.Getenv in production;
 // tests pass a map). Load does not look at AWS_PROFILE: choosing the name is
 // the caller's job.
+//
+// Every error is an *Error naming the file, the section header as written
+// and the key, or the flag or environment variable, with a Hint. The flags
+// are checked first, before the file is read.
 func Load(path, name string, ov Overrides, env func(string) string) (*Profile, error) {
 	if env == nil {
 		env = os.Getenv
+	}
+	if err := ov.Check(); err != nil {
+		return nil, err
 	}
 	if name == "" && ov.SSOSession == "" {
 		return resolve(nil, nil, "", ov, env)
@@ -219,18 +264,13 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 			}
 		}
 		p.CredentialProcess = p.Settings["credential_process"]
-		if target, ok := credprocTarget(p.CredentialProcess); ok && target == name {
-			return nil, &Error{File: file, Section: sect.header, Key: "credential_process",
-				Msg:  fmt.Sprintf("runs sso-credproc --profile %s, this same profile: the SDKs would call it forever", shellQuote(name)),
-				Hint: fmt.Sprintf("keep the SSO keys on a separate profile and point credential_process at it, e.g. [profile %s] with sso_session, sso_account_id and sso_role_name, and in [%s]: credential_process = sso-credproc --profile %s", shellQuote(name+"-sso"), sect.header, shellQuote(name+"-sso"))}
-		}
 	}
 
 	// The profile as botocore sees it, with the flags laid over it.
 	resolved := map[string]origin{}
 	if sect != nil {
 		for _, k := range sect.order {
-			resolved[k] = origin{v: sect.keys[k], section: sect.header}
+			resolved[k] = origin{v: sect.keys[k], section: sectionOf(sect.keys[k], sect)}
 		}
 	}
 	for _, f := range []struct{ key, flag, val string }{
@@ -269,6 +309,9 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 		}
 		for _, k := range session.order {
 			sv := session.keys[k]
+			if strings.HasPrefix(k, policyPrefix) {
+				continue // resolvePolicy: the profile's value wins
+			}
 			if pv, ok := resolved[k]; ok && !sameValue(pv.v, sv) {
 				label := "profile"
 				if pv.flag != "" {
@@ -279,7 +322,7 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 						k, label, showValue(pv.v), session.header, showValue(sv)),
 					Hint: fmt.Sprintf("use the same value in both places, or leave %s to the sso-session", k)}
 			}
-			resolved[k] = origin{v: sv, section: session.header}
+			resolved[k] = origin{v: sv, section: sectionOf(sv, session)}
 		}
 	}
 
@@ -303,6 +346,9 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 		}
 	}
 	if len(missing) > 0 {
+		if err := selfPointing(file, sect, name); err != nil {
+			return nil, err
+		}
 		return nil, missingError(file, sect, session, name, missing, where, len(missing) == len(requiredKeys) && sect == nil && session == nil)
 	}
 
@@ -313,7 +359,20 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 		o := resolved["sso_start_url"]
 		return nil, &Error{File: fileOf(file, o), Section: o.section, Key: o.key("sso_start_url"),
 			Msg:  fmt.Sprintf("%q is not an absolute https URL", p.StartURL),
-			Hint: "the start URL is the AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start"}
+			Hint: "the start URL is the AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start" + inlineHint(p.StartURL)}
+	}
+	for _, c := range []struct {
+		key   string
+		check func(string) string
+	}{
+		{"sso_region", checkRegion},
+		{"sso_account_id", checkAccountID},
+		{"sso_role_name", checkRoleName},
+	} {
+		o := resolved[c.key]
+		if err := checkValue(c.check, o.v.text, o, c.key, file); err != nil {
+			return nil, err
+		}
 	}
 	if session != nil {
 		p.Scopes = []string{defaultScope}
@@ -325,10 +384,40 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 	}
 
 	var err error
+	if p.Policy, err = resolvePolicy(file, sect, session, &ov); err != nil {
+		return nil, err
+	}
+	if p.UseFIPS, err = boolSetting(file, sect, env, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"); err != nil {
+		return nil, err
+	}
+	if p.UseDualStack, err = boolSetting(file, sect, env, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"); err != nil {
+		return nil, err
+	}
 	if p.OIDCEndpoint, p.PortalEndpoint, err = resolveEndpoints(cfg, sect, env); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// selfPointing returns the error for a profile without SSO keys whose
+// credential_process runs sso-credproc --profile with its own name: the
+// SDKs run sso-credproc for it, which finds nothing to sign in with but a
+// pointer back to the same profile. A profile with SSO keys may point at
+// itself (aws-sso-util writes such profiles): the SDKs use the keys and never
+// run credential_process, and sso-credproc never runs one, so nothing loops
+// (see CredentialProcessBypassed).
+func selfPointing(file string, sect *section, name string) error {
+	cp, ok := sect.plain("credential_process")
+	if !ok || hasSSOKeys(sect) {
+		return nil
+	}
+	if target, ok := credprocTarget(cp); !ok || target != name {
+		return nil
+	}
+	return &Error{File: file, Section: sectionOf(sect.keys["credential_process"], sect), Key: "credential_process",
+		Msg: fmt.Sprintf("runs sso-credproc --profile %s, this same profile, which has no SSO settings to sign in with", shellQuote(name)),
+		Hint: fmt.Sprintf("put the SSO settings on a separate profile and point credential_process at it: a [profile %s] with sso_session, sso_account_id and sso_role_name, and in [%s]: credential_process = sso-credproc --profile %s",
+			shellQuote(name+"-sso"), sect.header, shellQuote(name+"-sso"))}
 }
 
 func fileOf(file string, o origin) string {
@@ -340,7 +429,8 @@ func fileOf(file string, o origin) string {
 
 func nestedError(file string, o origin, key string) error {
 	return &Error{File: fileOf(file, o), Section: o.section, Key: key,
-		Msg: "must be a single value, not an indented block of key = value lines"}
+		Msg:  "must be a single value, not an indented block of key = value lines",
+		Hint: "write it on one line as " + key + " = VALUE, and indent no line below it deeper than the key"}
 }
 
 func missingError(file string, sect, session *section, name string, missing, where []string, nothing bool) error {
@@ -379,9 +469,10 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// hasSSOKeys reports whether s holds any of sdkSSOKeys.
 func hasSSOKeys(s *section) bool {
-	for k := range s.keys {
-		if strings.HasPrefix(k, "sso_") {
+	for _, k := range sdkSSOKeys {
+		if _, ok := s.keys[k]; ok {
 			return true
 		}
 	}
@@ -467,15 +558,15 @@ func credprocTarget(cmd string) (string, bool) {
 // off; the environment variable, when set, wins over the profile's key (as
 // in botocore's config chain and aws-sdk-go-v2's env-then-shared-config
 // order), so AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false re-enables them.
+// Either must be true or false (any case), see parseBool.
 func resolveEndpoints(cfg *config, sect *section, env func(string) string) (oidc, portal string, err error) {
-	ignore := false
-	if v := env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"); v != "" {
-		ignore = strings.EqualFold(v, "true")
-	} else if v, ok := sect.plain("ignore_configured_endpoint_urls"); ok {
-		ignore = strings.EqualFold(v, "true")
+	file := ""
+	if cfg != nil {
+		file = cfg.path
 	}
-	if ignore {
-		return "", "", nil
+	ignore, err := boolSetting(file, sect, env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls")
+	if err != nil || ignore {
+		return "", "", err
 	}
 	if oidc, err = endpointFor(cfg, sect, env, "AWS_ENDPOINT_URL_SSO_OIDC", "sso_oidc"); err != nil {
 		return "", "", err

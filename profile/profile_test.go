@@ -38,7 +38,7 @@ func TestLoadResolvesProfiles(t *testing.T) {
 		{
 			file: "sso.ini", name: "plain-session",
 			want: Profile{Name: "plain-session", SessionName: "noscopes", StartURL: "https://d-9999999999.awsapps.com/start",
-				Region: "us-east-1", Scopes: []string{"sso:account:access"}, AccountID: "1", RoleName: "R"},
+				Region: "us-east-1", Scopes: []string{"sso:account:access"}, AccountID: "012345678901", RoleName: "R"},
 		},
 		{
 			file: "sso.ini", name: "same-values",
@@ -68,10 +68,10 @@ func TestLoadResolvesProfiles(t *testing.T) {
 			// lower-cased, [DEFAULT] is merged, nested values are not settings.
 			file: "syntax.ini", name: "spaced name",
 			want: Profile{Name: "spaced name", SessionName: "corp eu", StartURL: "https://d-1234567890.awsapps.com/start",
-				Region: "eu-west-1", Scopes: []string{"sso:account:access"}, AccountID: `"111122223333"`,
-				RoleName: "Admin#Ops ; not a comment",
-				Settings: map[string]string{"cli_pager": "", "sso_session": "corp eu", "sso_account_id": `"111122223333"`,
-					"sso_role_name": "Admin#Ops ; not a comment", "description": "first line\nsecond line\n\nthird line, after a blank line",
+				Region: "eu-west-1", Scopes: []string{"sso:account:access"}, AccountID: "111122223333",
+				RoleName: "Admin",
+				Settings: map[string]string{"cli_pager": "", "sso_session": "corp eu", "sso_account_id": "111122223333",
+					"sso_role_name": "Admin", "note": "Admin#Ops ; not a comment", "description": "first line\nsecond line\n\nthird line, after a blank line",
 					"mixed_case_key": "Value Keeps Case", "quoted": `'single' and "double"`}},
 		},
 		{
@@ -106,6 +106,9 @@ func TestLoadResolvesProfiles(t *testing.T) {
 			}
 			want := tt.want
 			want.File = fixture(tt.file)
+			if want.Policy == (Policy{}) {
+				want.Policy = DefaultPolicy
+			}
 			if want.Settings == nil {
 				want.Settings = got.Settings
 			}
@@ -119,39 +122,73 @@ func TestLoadResolvesProfiles(t *testing.T) {
 	}
 }
 
-func TestRecursionGuard(t *testing.T) {
-	loops := map[string]string{
-		"loop":           "profile loop",
-		"loop-equals":    "profile loop-equals",
-		"loop spaced":    `profile "loop spaced"`,
-		"loop-exe":       "profile loop-exe",
-		"loop-last":      "profile loop-last",
-		"loop-multiline": "profile loop-multiline",
+// A profile whose credential_process runs sso-credproc for itself is
+// served when it has SSO keys (the SDKs use the keys and never run the
+// process; sso-credproc never runs one) and reported as bypassed; without
+// SSO keys it is an error that names the loop.
+func TestSelfPointingProfiles(t *testing.T) {
+	for _, tc := range []struct {
+		file, name string
+		bypassed   bool
+	}{
+		{"self-pointing.ini", "aws-sso-util", true},
+		{"self-pointing.ini", "with-session", true},
+		{"self-pointing.ini", "elsewhere", true},
+		{"self-pointing.ini", "other-tool", false},
+		// [DEFAULT] gives every profile of recursion.ini its SSO keys.
+		{"recursion.ini", "loop", true},
+		{"recursion.ini", "loop-equals", true},
+		{"recursion.ini", "loop spaced", true},
+		{"recursion.ini", "loop-exe", true},
+		{"recursion.ini", "loop-last", true},
+		{"recursion.ini", "loop-multiline", true},
+		{"recursion.ini", "other-profile", true},
+		{"recursion.ini", "after-dashdash", true},
+		{"recursion.ini", "flags-only", true},
+		{"recursion.ini", "other-tool", false},
+		{"recursion.ini", "bad-quotes", false},
+		{"sso.ini", "dev-sso", false},
+	} {
+		t.Run(tc.file+"/"+tc.name, func(t *testing.T) {
+			p, err := Load(fixture(tc.file), tc.name, Overrides{}, envMap(nil))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if got := p.CredentialProcessBypassed(); got != tc.bypassed {
+				t.Errorf("CredentialProcessBypassed() = %v, want %v (credential_process %q)", got, tc.bypassed, p.CredentialProcess)
+			}
+		})
 	}
-	for name, header := range loops {
-		t.Run(name, func(t *testing.T) {
-			_, err := Load(fixture("recursion.ini"), name, Overrides{}, envMap(nil))
+	// A profile without SSO keys (sso-credproc's own keys are none) is
+	// only a pointer back to itself.
+	for name, header := range map[string]string{
+		"no-keys":        "profile no-keys",
+		"no keys spaced": `profile "no keys spaced"`,
+		"policy-only":    "profile policy-only",
+		"default":        "default",
+	} {
+		t.Run("loop/"+name, func(t *testing.T) {
+			_, err := Load(fixture("self-pointing.ini"), name, Overrides{}, envMap(nil))
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("Load = %v, want *Error", err)
 			}
-			if e.File != fixture("recursion.ini") || e.Section != header || e.Key != "credential_process" ||
-				!strings.Contains(e.Msg, "forever") || !strings.Contains(e.Hint, "credential_process = sso-credproc --profile") ||
-				!strings.Contains(e.Hint, "-sso") {
+			if e.File != fixture("self-pointing.ini") || e.Section != header || e.Key != "credential_process" ||
+				!strings.Contains(e.Msg, "this same profile, which has no SSO settings") ||
+				!strings.Contains(e.Hint, "credential_process = sso-credproc --profile") || !strings.Contains(e.Hint, "-sso") {
 				t.Errorf("got %#v", e)
 			}
 		})
 	}
-	for _, name := range []string{"other-profile", "other-tool", "after-dashdash", "flags-only", "bad-quotes"} {
-		t.Run("not "+name, func(t *testing.T) {
-			p, err := Load(fixture("recursion.ini"), name, Overrides{}, envMap(nil))
-			if err != nil {
-				t.Fatalf("Load: %v", err)
-			}
-			if p.CredentialProcess == "" {
-				t.Errorf("CredentialProcess not kept")
-			}
-		})
+	// Flags that complete the SSO settings serve such a profile.
+	p, err := Load(fixture("self-pointing.ini"), "no-keys", Overrides{SSOSession: "corp", AccountID: "111122223333", RoleName: "R"}, envMap(nil))
+	if err != nil || p.CredentialProcessBypassed() {
+		t.Errorf("no-keys with flags: %v, bypassed %v", err, p != nil && p.CredentialProcessBypassed())
+	}
+	// A profile without SSO keys pointing at another profile is not
+	// bypassed, and the missing-keys error suggests the target.
+	if p, err := Load(fixture("sso.ini"), "dev", Overrides{SSOSession: "corp", AccountID: "111122223333", RoleName: "R"}, envMap(nil)); err != nil || p.CredentialProcessBypassed() {
+		t.Errorf("dev: %v", err)
 	}
 }
 
@@ -214,14 +251,14 @@ func TestLoadErrors(t *testing.T) {
 		{name: "flag --region differs from session", file: "sso.ini", profile: "dev-sso", ov: Overrides{Region: "us-east-1"},
 			wantFile: fixture("sso.ini"), key: "--region",
 			msg: `the value for sso_region is inconsistent between --region ("us-east-1") and [sso-session corp] ("eu-west-1")`},
-		{name: "flag --sso-session names no session", file: "sso.ini", ov: Overrides{SSOSession: "nope", AccountID: "1", RoleName: "R"},
+		{name: "flag --sso-session names no session", file: "sso.ini", ov: Overrides{SSOSession: "nope", AccountID: "111122223333", RoleName: "R"},
 			wantFile: fixture("sso.ini"), key: "--sso-session", msg: `the specified sso-session does not exist: "nope"`,
 			hint: "available sso-sessions: corp, noscopes"},
 		{name: "flag --sso-session without account and role", file: "sso.ini", ov: Overrides{SSOSession: "corp"},
 			msg: "values: sso_role_name, sso_account_id", hint: "set --role-name, --account-id"},
 		{name: "flags without account", ov: Overrides{StartURL: "https://x.awsapps.com/start", Region: "us-east-1", RoleName: "R"},
 			msg: "values: sso_account_id", hint: "set --account-id"},
-		{name: "flag --start-url that is no URL", ov: Overrides{StartURL: "x.awsapps.com", Region: "us-east-1", AccountID: "1", RoleName: "R"},
+		{name: "flag --start-url that is no URL", ov: Overrides{StartURL: "x.awsapps.com", Region: "us-east-1", AccountID: "111122223333", RoleName: "R"},
 			key: "--start-url", msg: `"x.awsapps.com" is not an absolute https URL`},
 		{name: "no profile and no flags", msg: "no profile given", hint: "--profile NAME"},
 		{name: "a services section that does not exist", file: "endpoints.ini", profile: "missing-services",
@@ -269,9 +306,10 @@ func TestLoadParseErrors(t *testing.T) {
 		{"dup-section.ini", "profile a", "", "line 7: duplicate section (first at line 1)"},
 		{"dup-key.ini", "profile a", "region", "line 4: duplicate key (first at line 2)"},
 		{"no-header.ini", "", "", `line 2: "region = x" comes before the first [section] header`},
-		{"bad-line.ini", "profile a", "", `line 3: "this line has no delimiter" is neither a [section] header`},
+		{"bad-line.ini", "profile a", "", `line 3: "this line has no delimiter" has no "=": a setting is written key = value`},
 		{"bad-nested.ini", "profile a", "s3", `line 3: nested value line "addressing_style : path" has no "="`},
 		{"bom.ini", "", "", "line 1: the file starts with a UTF-8 byte order mark"},
+		{"unclosed-header.ini", "profile a", "", `line 3: "[profile x" is not a section header: missing "]"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -345,8 +383,8 @@ func TestEndpoints(t *testing.T) {
 			map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "false"}, svcOIDC, svcPortal},
 		{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=True", "svc",
 			map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "True", "AWS_ENDPOINT_URL_SSO": "http://env"}, "", ""},
-		{"only true (any case) is true, as in botocore", "svc", map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "1"}, svcOIDC, svcPortal},
-		{"profile ignore = yes is not true", "not-ignored", nil, global, global},
+		{"ignore_configured_endpoint_urls = false in the profile", "not-ignored", nil, global, global},
+		{"an empty variable is unset", "ignored", map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": ""}, "", ""},
 		{"a missing services section is not looked at when the environment answers", "missing-services",
 			map[string]string{"AWS_ENDPOINT_URL": "http://env"}, "http://env", "http://env"},
 	}
@@ -372,7 +410,7 @@ func TestFlagsOnly(t *testing.T) {
 			t.Fatalf("path %q: %v", path, err)
 		}
 		want := Profile{StartURL: full.StartURL, Region: full.Region, AccountID: full.AccountID, RoleName: full.RoleName,
-			OIDCEndpoint: "http://oidc", Settings: map[string]string{}}
+			OIDCEndpoint: "http://oidc", Policy: DefaultPolicy, Settings: map[string]string{}}
 		if !reflect.DeepEqual(*p, want) {
 			t.Errorf("path %q: got %#v, want %#v", path, *p, want)
 		}
@@ -382,19 +420,19 @@ func TestFlagsOnly(t *testing.T) {
 	}
 
 	// --sso-session without a profile reads the session from the file.
-	p, err := Load(fixture("sso.ini"), "", Overrides{SSOSession: "corp", AccountID: "1", RoleName: "R"}, envMap(nil))
+	p, err := Load(fixture("sso.ini"), "", Overrides{SSOSession: "corp", AccountID: "111122223333", RoleName: "R"}, envMap(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Profile{File: fixture("sso.ini"), SessionName: "corp", StartURL: "https://d-1234567890.awsapps.com/start",
-		Region: "eu-west-1", Scopes: []string{"sso:account:access", "codewhisperer:completions"}, AccountID: "1", RoleName: "R",
-		Settings: map[string]string{}}
+		Region: "eu-west-1", Scopes: []string{"sso:account:access", "codewhisperer:completions"}, AccountID: "111122223333", RoleName: "R",
+		Policy: DefaultPolicy, Settings: map[string]string{}}
 	if !reflect.DeepEqual(*p, want) {
 		t.Errorf("got %#v, want %#v", *p, want)
 	}
 
 	// ... and needs the file.
-	_, err = Load(missing, "", Overrides{SSOSession: "corp", AccountID: "1", RoleName: "R"}, envMap(nil))
+	_, err = Load(missing, "", Overrides{SSOSession: "corp", AccountID: "111122223333", RoleName: "R"}, envMap(nil))
 	var e *Error
 	if !errors.As(err, &e) || e.Key != "--sso-session" || !strings.Contains(e.Hint, "does not exist") {
 		t.Errorf("--sso-session with a missing file: %v (%#v)", err, e)

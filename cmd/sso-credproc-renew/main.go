@@ -19,7 +19,7 @@ func main() {
 	os.Exit(cli.Main(cli.Env{
 		LockDir: paths.LockDir,
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
-			return awssdk.New(awssdk.ConfigFor(p, os.Getenv))
+			return awssdk.New(awssdk.ConfigFor(p))
 		},
 	}))
 }

@@ -426,11 +426,11 @@ func TestErrors(t *testing.T) {
 	}{
 		{"unknown profile", []string{"--profile", "nosuch"}, nil, `"nosuch"`, "dev-sso"},
 		{"no profile", nil, nil, "no profile", "--profile"},
-		{"recursion", []string{"--profile", "loop"}, nil, "loop", "profile"},
 		{"bad flag", []string{"--profiel", "x"}, nil, "profiel", "--help"},
 		{"missing config", []string{"--profile", "dev-sso"}, []string{"AWS_CONFIG_FILE=/nonexistent/config"}, "/nonexistent/config", ""},
 		{"no keychain", []string{"--profile", "dev-sso"}, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus"}, "keychain", "Secret Service"},
-		{"bad duration", []string{"--profile", "dev-sso", "--login-timeout", "soon"}, nil, "login-timeout", "--help"},
+		{"bad duration", []string{"--profile", "dev-sso", "--login-timeout", "soon"}, nil, "--login-timeout", "e.g. --login-timeout 5m"},
+		{"negative duration", []string{"--profile", "dev-sso", "--clock-skew", "-5m"}, nil, `--clock-skew: "-5m" is negative`, "--clock-skew 1m"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ww := *w
@@ -456,6 +456,18 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	w.wantCalls(map[string]int{"RegisterClient": 0, "GetRoleCredentials": 0})
+}
+
+// A profile with SSO keys whose credential_process runs sso-credproc for
+// itself, as aws-sso-util writes them, is served: the SDKs use its SSO keys
+// and sso-credproc runs no credential_process, so nothing loops.
+func TestSelfPointingProfile(t *testing.T) {
+	w := newWorld(t, ssofake.Options{})
+	r := w.run("--profile", "loop")
+	if c := w.ok(r); c.AccountId != "111122223333" {
+		t.Errorf("AccountId %q", c.AccountId)
+	}
+	w.wantCalls(map[string]int{"GetRoleCredentials": 1})
 }
 
 func TestDebugRedactsSecrets(t *testing.T) {

@@ -16,7 +16,6 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,17 +58,15 @@ type Env struct {
 	Detach func() error
 }
 
+// options is the command line. The SSO settings and the policy flags
+// (--use-device-code, --login-timeout, ...) are in ov, as typed, for
+// profile.Load to check and merge with the config file.
 type options struct {
-	profile       string
-	ov            profile.Overrides
-	useDeviceCode bool
-	noBrowser     bool
-	debug         bool
-	version       bool
-	loginTimeout  time.Duration
-	refreshWindow time.Duration
-	minTTL        time.Duration
-	clockSkew     time.Duration
+	profile   string
+	ov        profile.Overrides
+	noBrowser bool
+	debug     bool // --debug or SSO_CREDPROC_DEBUG
+	version   bool
 }
 
 const usage = `usage: sso-credproc --profile NAME [flags]
@@ -89,25 +86,30 @@ that credential_process expects. In ~/.aws/config:
   sso_start_url = https://my-org.awsapps.com/start
   sso_region = eu-west-1
 
+The sso_credproc_* keys may also be set on the [sso-session]; the
+profile's value wins, and a flag wins over both. Durations are Go
+durations (90s, 15m) or whole seconds; booleans are true or false.
+SSO_CREDPROC_DEBUG=1 (or true) in the environment is --debug.
+
 flags:
 `
 
 // Run runs the command and returns its exit status.
 func Run(ctx context.Context, e Env) int {
 	ui := &ui{err: e.Stderr, tty: e.TTY}
-	o, err := parseFlags(e.Args, e.Stderr)
+	o, err := parseFlags(e.Args, e.Stdout, e.Getenv)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		ui.fail(err, "see: sso-credproc --help")
+		ui.fail(err, flagHint(err))
 		return 2
 	}
 	if o.version {
 		fmt.Fprintln(e.Stderr, "sso-credproc", version())
 		return 0
 	}
-	if o.debug || isTrue(e.Getenv("SSO_CREDPROC_DEBUG")) {
+	if o.debug {
 		ui.debug = true
 	}
 	if o.profile == "" && o.ov == (profile.Overrides{}) {
@@ -120,11 +122,7 @@ func Run(ctx context.Context, e Env) int {
 		ui.fail(err, profileHint(err))
 		return 1
 	}
-	pol, useDevice, err := policy(p, o)
-	if err != nil {
-		ui.fail(err, "fix the value in "+p.File)
-		return 1
-	}
+	pol, useDevice := policy(p)
 
 	store := e.Store
 	if store == nil {
@@ -229,31 +227,46 @@ type output struct {
 	AccountID       string `json:"AccountId,omitempty"`
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+// parseFlags reads the command line: args and SSO_CREDPROC_DEBUG. The help
+// asked for with -h or --help goes to stdout (flag.ErrHelp is returned);
+// errors are for the caller to print. The values of the SSO and policy
+// flags are checked by profile (Overrides.Check), the one place that
+// interprets settings; an error is then a *profile.Error naming the flag.
+func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("sso-credproc", flag.ContinueOnError)
 	// The flag package's own messages are replaced by one error line and
 	// a hint; only --help prints the usage.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	def := profile.DefaultPolicy
 	fs.StringVar(&o.profile, "profile", "", "profile in the AWS config file that holds the SSO settings")
 	fs.StringVar(&o.ov.SSOSession, "sso-session", "", "sso-session to use (instead of, or overriding, the profile's)")
 	fs.StringVar(&o.ov.StartURL, "start-url", "", "IAM Identity Center start URL (legacy style, no sso-session)")
-	fs.StringVar(&o.ov.Region, "region", "", "IAM Identity Center (SSO) region")
-	fs.StringVar(&o.ov.AccountID, "account-id", "", "AWS account id")
+	fs.StringVar(&o.ov.Region, "region", "", "IAM Identity Center (SSO) region, e.g. eu-west-1")
+	fs.StringVar(&o.ov.AccountID, "account-id", "", "AWS account id (12 digits)")
 	fs.StringVar(&o.ov.RoleName, "role-name", "", "permission set (role) name")
-	fs.BoolVar(&o.useDeviceCode, "use-device-code", false, "sign in with the device-code grant instead of the browser redirect (PKCE)")
+	fs.Var(textFlag{&o.ov.UseDeviceCode, true}, "use-device-code",
+		"sign in with the device code instead of the browser redirect (PKCE) (config key sso_credproc_use_device_code)")
 	fs.BoolVar(&o.noBrowser, "no-browser", false, "never open a browser; only show the sign-in URL (and code)")
-	fs.DurationVar(&o.loginTimeout, "login-timeout", 0, "how long to wait for the sign-in (default 5m; config key sso_credproc_login_timeout)")
-	fs.DurationVar(&o.refreshWindow, "refresh-window", 0, "refresh the SSO token this long before it expires (default 15m; sso_credproc_refresh_window)")
-	fs.DurationVar(&o.minTTL, "min-credential-ttl", 0, "reuse cached role credentials while more than this remains (default 15m; sso_credproc_min_credential_ttl)")
-	fs.DurationVar(&o.clockSkew, "clock-skew", -1, "margin for clock differences in expiry checks (default 1m; sso_credproc_clock_skew)")
+	for _, d := range []struct {
+		dst             **string
+		name, what, key string
+		def             time.Duration
+	}{
+		{&o.ov.LoginTimeout, "login-timeout", "how long to wait for the sign-in, 1s to 1h", "sso_credproc_login_timeout", def.LoginTimeout},
+		{&o.ov.RefreshWindow, "refresh-window", "refresh the SSO token this long before it expires, up to 24h", "sso_credproc_refresh_window", def.RefreshWindow},
+		{&o.ov.MinCredentialTTL, "min-credential-ttl", "reuse cached role credentials while more than this remains, up to 12h", "sso_credproc_min_credential_ttl", def.MinCredentialTTL},
+		{&o.ov.ClockSkew, "clock-skew", "margin for clock differences in expiry checks, up to 1h", "sso_credproc_clock_skew", def.ClockSkew},
+	} {
+		fs.Var(textFlag{dst: d.dst}, d.name, fmt.Sprintf("%s (`duration`, default %s; config key %s)", d.what, shortDuration(d.def), d.key))
+	}
 	fs.BoolVar(&o.debug, "debug", false, "log decisions to stderr (secrets are never logged)")
 	fs.BoolVar(&o.version, "version", false, "print the version to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usage)
-			fs.SetOutput(stderr)
+			fmt.Fprint(stdout, usage)
+			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 		}
 		return nil, err
@@ -261,42 +274,81 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	envDebug, err := debugEnv(getenv("SSO_CREDPROC_DEBUG"))
+	if err != nil {
+		return nil, err
+	}
+	o.debug = o.debug || envDebug
+	if err := o.ov.Check(); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
-// policy merges defaults, the profile's sso_credproc_* keys and the flags.
-func policy(p *profile.Profile, o *options) (tokencache.Policy, bool, error) {
-	pol := tokencache.DefaultPolicy
-	for _, s := range []struct {
-		key  string
-		flag time.Duration
-		set  bool
-		dst  *time.Duration
-		min  time.Duration
-	}{
-		{"sso_credproc_login_timeout", o.loginTimeout, o.loginTimeout > 0, &pol.LoginTimeout, time.Second},
-		{"sso_credproc_refresh_window", o.refreshWindow, o.refreshWindow > 0, &pol.RefreshWindow, 0},
-		{"sso_credproc_min_credential_ttl", o.minTTL, o.minTTL > 0, &pol.MinCredentialTTL, 0},
-		{"sso_credproc_clock_skew", o.clockSkew, o.clockSkew >= 0, &pol.ClockSkew, 0},
-	} {
-		if v, ok := p.Settings[s.key]; ok {
-			d, err := parseDuration(v)
-			if err != nil || d < s.min {
-				section := "profile " + p.Name
-				if p.Name == "default" {
-					section = "default"
-				}
-				return pol, false, &profile.Error{File: p.File, Section: section, Key: s.key,
-					Msg: fmt.Sprintf("%q is not a duration such as 90s or 15m", v)}
-			}
-			*s.dst = d
-		}
-		if s.set {
-			*s.dst = s.flag
-		}
+// textFlag records a flag's value as typed, for profile to check; *dst
+// stays nil when the flag is not given. With isBool, the flag alone means
+// "true" (and --flag=false is allowed), as for a boolean flag.
+type textFlag struct {
+	dst    **string
+	isBool bool
+}
+
+func (f textFlag) String() string {
+	if f.dst == nil || *f.dst == nil {
+		return ""
 	}
-	useDevice := o.useDeviceCode || isTrue(p.Settings["sso_credproc_use_device_code"])
-	return pol, useDevice, nil
+	return **f.dst
+}
+
+func (f textFlag) Set(s string) error { *f.dst = &s; return nil }
+func (f textFlag) IsBoolFlag() bool   { return f.isBool }
+
+// debugEnv reads SSO_CREDPROC_DEBUG: 1 or true (any case) turns debug
+// logging on; unset, empty, 0 or false leave it off. Anything else is an
+// error rather than a guess.
+func debugEnv(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	}
+	return false, &profile.Error{Key: "SSO_CREDPROC_DEBUG", Msg: fmt.Sprintf("%q is not 1, true, 0 or false", v),
+		Hint: "set SSO_CREDPROC_DEBUG=1 to log decisions to stderr, or unset it"}
+}
+
+// flagHint is the hint for a command-line error: the *profile.Error's own,
+// else a pointer to --help.
+func flagHint(err error) string {
+	var pe *profile.Error
+	if errors.As(err, &pe) && pe.Hint != "" {
+		return pe.Hint
+	}
+	return "see: sso-credproc --help"
+}
+
+// shortDuration writes d as "5m" or "1h" rather than "5m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// policy maps the profile's Policy, which profile.Load merged from the
+// defaults, the sso_credproc_* keys and the flags and checked, onto the
+// cache's, and says whether to sign in with the device code.
+func policy(p *profile.Profile) (tokencache.Policy, bool) {
+	return tokencache.Policy{
+		LoginTimeout:     p.Policy.LoginTimeout,
+		RefreshWindow:    p.Policy.RefreshWindow,
+		MinCredentialTTL: p.Policy.MinCredentialTTL,
+		ClockSkew:        p.Policy.ClockSkew,
+	}, p.Policy.UseDeviceCode
 }
 
 // noDisplay reports whether this is a Linux (or BSD) session with no
@@ -314,20 +366,6 @@ func noDisplay(goos string, getenv func(string) string) bool {
 		}
 	}
 	return true
-}
-
-// parseDuration takes Go durations ("15m", "90s") or whole seconds ("900").
-func parseDuration(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Second, nil
-	}
-	return time.ParseDuration(v)
-}
-
-func isTrue(v string) bool {
-	b, _ := strconv.ParseBool(strings.TrimSpace(v))
-	return b
 }
 
 // Version is set at build time by install.sh (-ldflags -X).

@@ -161,33 +161,178 @@ func TestPolicyFromConfigAndFlags(t *testing.T) {
 	}
 }
 
-func TestBadPolicyValue(t *testing.T) {
-	h := newHarness(t, "sso_credproc_login_timeout = soon\n")
-	code, stdout, stderr := h.run(false, "--profile", "dev-sso")
-	if code == 0 || stdout != "" || !strings.Contains(stderr, "sso_credproc_login_timeout") || !strings.Contains(stderr, "[profile dev-sso]") || !strings.Contains(stderr, "hint:") {
-		t.Fatalf("exit %d stderr %q", code, stderr)
+// appendConfig adds lines at the end of the config file, which is the
+// [sso-session corp] section.
+func (h *harness) appendConfig(text string) {
+	h.t.Helper()
+	f, err := os.OpenFile(h.env["AWS_CONFIG_FILE"], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		h.t.Fatal(err)
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]string{"900": "15m0s", "90s": "1m30s", " 15m ": "15m0s"} {
-		d, err := parseDuration(in)
-		if err != nil || d.String() != want {
-			t.Errorf("parseDuration(%q) = %v, %v; want %s", in, d, err, want)
+// Every bad value is one error line naming where it is, and a hint; none
+// reaches the service.
+func TestBadValues(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		profile, sess   string
+		env             map[string]string
+		args            []string
+		code            int
+		errPart, hint   string
+		wantConfigNamed bool
+	}{
+		{name: "duration in the config", profile: "sso_credproc_login_timeout = soon\n", code: 1,
+			errPart: `[profile dev-sso]: sso_credproc_login_timeout: "soon" is not a duration`, hint: "90s or 15m", wantConfigNamed: true},
+		{name: "use_device_code = yes", profile: "sso_credproc_use_device_code = yes\n", code: 1,
+			errPart: `[profile dev-sso]: sso_credproc_use_device_code: "yes" is not true or false`, hint: "true or false", wantConfigNamed: true},
+		{name: "use_device_code = banana in the sso-session", sess: "sso_credproc_use_device_code = banana\n", code: 1,
+			errPart: `[sso-session corp]: sso_credproc_use_device_code: "banana"`, hint: "true or false", wantConfigNamed: true},
+		{name: "a typo in a key", profile: "sso_credproc_login_timout = 5m\n", code: 1,
+			errPart: "sso_credproc_login_timout: is not a setting of sso-credproc", hint: "did you mean sso_credproc_login_timeout?", wantConfigNamed: true},
+		{name: "sso_account_id = 1234", args: []string{"--profile", "short-account"}, code: 1,
+			errPart: `[profile short-account]: sso_account_id: "1234" is not an AWS account id`, hint: "sso_account_id", wantConfigNamed: true},
+		{name: "sso_region with an inline comment", args: []string{"--profile", "commented-region"}, code: 1,
+			errPart: `[sso-session commented]: sso_region: "us-east-1 ; N. Virginia" is not an AWS region name`, hint: "comments included", wantConfigNamed: true},
+		{name: "--login-timeout -1s", args: []string{"--profile", "dev-sso", "--login-timeout", "-1s"}, code: 2,
+			errPart: `--login-timeout: "-1s" is negative`, hint: "--login-timeout 5m"},
+		{name: "--clock-skew -5m", args: []string{"--profile", "dev-sso", "--clock-skew", "-5m"}, code: 2,
+			errPart: `--clock-skew: "-5m" is negative`, hint: "--clock-skew 1m"},
+		{name: "--login-timeout soon", args: []string{"--profile", "dev-sso", "--login-timeout", "soon"}, code: 2,
+			errPart: `--login-timeout: "soon" is not a duration`, hint: "90s"},
+		{name: "--use-device-code=yes", args: []string{"--profile", "dev-sso", "--use-device-code=yes"}, code: 2,
+			errPart: `--use-device-code: "yes" is not true or false`, hint: "--use-device-code=false"},
+		{name: "--account-id 1234", args: []string{"--profile", "dev-sso", "--account-id", "1234"}, code: 2,
+			errPart: `--account-id: "1234" is not an AWS account id`, hint: "--account-id"},
+		{name: "--region with a space", args: []string{"--profile", "dev-sso", "--region", "us-east-1 "}, code: 2,
+			errPart: `--region: "us-east-1 " is not an AWS region name`, hint: "--region"},
+		{name: "--role-name too long", args: []string{"--profile", "dev-sso", "--role-name", strings.Repeat("r", 65)}, code: 2,
+			errPart: "--role-name: ", hint: "--role-name"},
+		{name: "SSO_CREDPROC_DEBUG=yes", env: map[string]string{"SSO_CREDPROC_DEBUG": "yes"}, code: 2,
+			errPart: `SSO_CREDPROC_DEBUG: "yes" is not 1, true, 0 or false`, hint: "SSO_CREDPROC_DEBUG=1"},
+		{name: "AWS_USE_FIPS_ENDPOINT=yes", env: map[string]string{"AWS_USE_FIPS_ENDPOINT": "yes"}, code: 1,
+			errPart: `AWS_USE_FIPS_ENDPOINT: "yes" is not true or false`, hint: "AWS_USE_FIPS_ENDPOINT=true"},
+		{name: "unknown flag", args: []string{"--profiel", "x"}, code: 2, errPart: "profiel", hint: "see: sso-credproc --help"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.profile)
+			h.appendConfig(tc.sess + "\n[profile short-account]\nsso_session = corp\nsso_account_id = 1234\nsso_role_name = Dev\n" +
+				"\n[profile commented-region]\nsso_session = commented\nsso_account_id = 111122223333\nsso_role_name = Dev\n" +
+				"[sso-session commented]\nsso_start_url = " + h.srv.URL + "/start\nsso_region = us-east-1 ; N. Virginia\n")
+			for k, v := range tc.env {
+				h.env[k] = v
+			}
+			args := tc.args
+			if args == nil {
+				args = []string{"--profile", "dev-sso"}
+			}
+			for _, renew := range []bool{false, true} {
+				code, stdout, stderr := h.run(renew, args...)
+				lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+				if code != tc.code || stdout != "" || len(lines) != 2 {
+					t.Fatalf("renew %v: exit %d (want %d), stdout %q, stderr %q", renew, code, tc.code, stdout, stderr)
+				}
+				if !strings.HasPrefix(lines[0], "sso-credproc: error: ") || !strings.Contains(lines[0], tc.errPart) {
+					t.Errorf("error line %q, want it to contain %q", lines[0], tc.errPart)
+				}
+				if tc.wantConfigNamed != strings.Contains(lines[0], h.env["AWS_CONFIG_FILE"]+": ") {
+					t.Errorf("error line %q: names the config file = %v, want %v", lines[0], !tc.wantConfigNamed, tc.wantConfigNamed)
+				}
+				if !strings.HasPrefix(lines[1], "sso-credproc: hint: ") || !strings.Contains(lines[1], tc.hint) {
+					t.Errorf("hint line %q, want it to contain %q", lines[1], tc.hint)
+				}
+			}
+			if len(h.srv.Counts()) != 0 {
+				t.Errorf("a bad value reached the service: %v", h.srv.Counts())
+			}
+		})
+	}
+}
+
+// A profile with SSO keys whose credential_process runs sso-credproc for
+// itself (as aws-sso-util writes them) is served: nothing loops.
+func TestSelfPointingProfileServes(t *testing.T) {
+	h := newHarness(t, "credential_process = sso-credproc --profile dev-sso\n")
+	code, stdout, stderr := h.run(true, "--profile", "dev-sso", "--no-browser")
+	if code != 0 || !strings.Contains(stdout, `"AccessKeyId"`) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// --use-device-code=false wins over sso_credproc_use_device_code = true,
+// which itself works from the sso-session.
+func TestUseDeviceCodeFromConfigAndFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		device bool
+	}{
+		{nil, true},
+		{[]string{"--use-device-code=false"}, false},
+	} {
+		h := newHarness(t, "")
+		h.appendConfig("sso_credproc_use_device_code = true\n")
+		code, _, stderr := h.run(true, append([]string{"--profile", "dev-sso", "--no-browser"}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		device, pkce := h.srv.Count("StartDeviceAuthorization") == 1, h.srv.Count("Authorize") == 1
+		if device != tc.device || pkce == tc.device {
+			t.Errorf("%v: calls %v, want device code %v", tc.args, h.srv.Counts(), tc.device)
 		}
 	}
-	if _, err := parseDuration("soon"); err == nil {
-		t.Error("parseDuration(soon) did not fail")
+}
+
+func TestDebugFromEnvironment(t *testing.T) {
+	for v, want := range map[string]bool{"1": true, "TRUE": true, "true": true, "0": false, "False": false, "": false} {
+		h := newHarness(t, "")
+		h.env["SSO_CREDPROC_DEBUG"] = v
+		code, _, stderr := h.run(false, "--profile", "dev-sso")
+		if code != 99 || strings.Contains(stderr, "sso-credproc: debug: ") != want {
+			t.Errorf("SSO_CREDPROC_DEBUG=%q: exit %d, stderr %q; want debug lines %v", v, code, stderr, want)
+		}
+	}
+}
+
+// profile.DefaultPolicy is what tokencache documents as its default.
+func TestDefaultPolicyMatchesCache(t *testing.T) {
+	pol, device := policy(&profile.Profile{Policy: profile.DefaultPolicy})
+	if pol != tokencache.DefaultPolicy || device {
+		t.Errorf("policy(DefaultPolicy) = %+v, %v; want %+v, false", pol, device, tokencache.DefaultPolicy)
 	}
 }
 
 func TestHelpAndVersion(t *testing.T) {
 	h := newHarness(t, "")
-	code, stdout, stderr := h.run(false, "--help")
-	if code != 0 || stdout != "" || !strings.Contains(stderr, "credential_process") || !strings.Contains(stderr, "-login-timeout") {
-		t.Errorf("--help: exit %d stdout %q stderr %q", code, stdout, stderr)
+	for _, arg := range []string{"--help", "-h", "-help"} {
+		code, stdout, stderr := h.run(false, arg)
+		if code != 0 || stderr != "" || !strings.Contains(stdout, "credential_process") {
+			t.Errorf("%s: exit %d stdout %q stderr %q", arg, code, stdout, stderr)
+		}
+		// Each duration flag once, with its default once and right.
+		for flag, def := range map[string]string{"login-timeout": "5m", "refresh-window": "15m", "min-credential-ttl": "15m", "clock-skew": "1m"} {
+			i := strings.Index(stdout, "  -"+flag+" ")
+			if i < 0 || strings.Count(stdout, "  -"+flag+" ") != 1 {
+				t.Errorf("%s: -%s not listed once in %q", arg, flag, stdout)
+				continue
+			}
+			entry := stdout[i:]
+			if j := strings.Index(entry[3:], "\n  -"); j >= 0 {
+				entry = entry[:j+3]
+			}
+			if strings.Count(entry, "default") != 1 || !strings.Contains(entry, "(duration, default "+def+"; ") {
+				t.Errorf("%s: -%s entry %q, want one (duration, default %s; ...)", arg, flag, entry, def)
+			}
+		}
+		if strings.Contains(stdout, "-1ns") {
+			t.Errorf("%s: %q", arg, stdout)
+		}
 	}
-	code, stdout, stderr = h.run(false, "--version")
+	code, stdout, stderr := h.run(false, "--version")
 	if code != 0 || stdout != "" || !strings.HasPrefix(stderr, "sso-credproc ") {
 		t.Errorf("--version: exit %d stdout %q stderr %q", code, stdout, stderr)
 	}

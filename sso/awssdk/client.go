@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/url"
 	"reflect"
-	"strings"
 	"syscall"
 	"time"
 
@@ -42,23 +41,17 @@ type Config struct {
 	UseFIPS, UseDualStack bool
 }
 
-// ConfigFor is the Config for a resolved profile. FIPS and dual-stack
-// follow the SDKs: AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT, else
-// the profile's use_fips_endpoint / use_dualstack_endpoint.
-func ConfigFor(p *profile.Profile, getenv func(string) string) Config {
-	flag := func(env, key string) bool {
-		v := getenv(env)
-		if v == "" {
-			v = p.Settings[key]
-		}
-		return strings.EqualFold(strings.TrimSpace(v), "true")
-	}
+// ConfigFor is the Config for a profile resolved by profile.Load, which
+// has read and checked the endpoint overrides and the FIPS and dual-stack
+// switches (AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT, else the
+// profile's use_fips_endpoint / use_dualstack_endpoint, as in the SDKs).
+func ConfigFor(p *profile.Profile) Config {
 	return Config{
 		Region:         p.Region,
 		OIDCEndpoint:   p.OIDCEndpoint,
 		PortalEndpoint: p.PortalEndpoint,
-		UseFIPS:        flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"),
-		UseDualStack:   flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"),
+		UseFIPS:        p.UseFIPS,
+		UseDualStack:   p.UseDualStack,
 	}
 }
 

@@ -248,27 +248,25 @@ func TestAuthorizeURLDropsOverridePath(t *testing.T) {
 	}
 }
 
+// Which of the environment and the profile wins is profile's business
+// (profile.TestBooleans); here ConfigFor must pass its result on.
 func TestFIPSAndDualStack(t *testing.T) {
 	for _, tc := range []struct {
-		env      map[string]string
-		settings map[string]string
-		want     string
+		fips, dualStack bool
+		want            string
 	}{
-		{nil, nil, "https://oidc.us-east-1.amazonaws.com/authorize?"},
-		{map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, nil, "https://oidc-fips.us-east-1.amazonaws.com/authorize?"},
-		{nil, map[string]string{"use_fips_endpoint": "True"}, "https://oidc-fips.us-east-1.amazonaws.com/authorize?"},
-		// The environment wins over the profile, as in the SDKs.
-		{map[string]string{"AWS_USE_FIPS_ENDPOINT": "false"}, map[string]string{"use_fips_endpoint": "true"}, "https://oidc.us-east-1.amazonaws.com/authorize?"},
-		{nil, map[string]string{"use_dualstack_endpoint": "true"}, "https://oidc.us-east-1.api.aws/authorize?"},
+		{false, false, "https://oidc.us-east-1.amazonaws.com/authorize?"},
+		{true, false, "https://oidc-fips.us-east-1.amazonaws.com/authorize?"},
+		{false, true, "https://oidc.us-east-1.api.aws/authorize?"},
 	} {
-		p := &profile.Profile{Region: "us-east-1", Settings: tc.settings}
-		cfg := awssdk.ConfigFor(p, func(k string) string { return tc.env[k] })
+		p := &profile.Profile{Region: "us-east-1", UseFIPS: tc.fips, UseDualStack: tc.dualStack}
+		cfg := awssdk.ConfigFor(p)
 		b := &recorder{}
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		_, _ = awssdk.New(cfg).LoginPKCE(ctx, &sso.Registration{ClientID: "id", ClientSecret: "s"}, sso.LoginOptions{Browser: b})
 		cancel()
 		if !strings.HasPrefix(b.url, tc.want) {
-			t.Errorf("env %v settings %v: opened %q, want prefix %q", tc.env, tc.settings, b.url, tc.want)
+			t.Errorf("fips %v dual-stack %v: opened %q, want prefix %q", tc.fips, tc.dualStack, b.url, tc.want)
 		}
 	}
 }
