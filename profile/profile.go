@@ -79,6 +79,13 @@ type Overrides struct {
 	UseDeviceCode, LoginTimeout, RefreshWindow, MinCredentialTTL, ClockSkew *string
 }
 
+// Selects reports whether the overrides name something to sign in to
+// (an sso-session, start URL, region, account or role), as opposed to
+// only policy flags.
+func (ov *Overrides) Selects() bool {
+	return ov.SSOSession != "" || ov.StartURL != "" || ov.Region != "" || ov.AccountID != "" || ov.RoleName != ""
+}
+
 // ErrProfileNotFound is wrapped in *Error when the named profile does not exist.
 var ErrProfileNotFound = errors.New("profile not found")
 

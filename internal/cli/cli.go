@@ -112,7 +112,7 @@ func Run(ctx context.Context, e Env) int {
 	if o.debug {
 		ui.debug = true
 	}
-	if o.profile == "" && o.ov == (profile.Overrides{}) {
+	if o.profile == "" && !o.ov.Selects() {
 		ui.fail(errors.New("no profile given"), "name the profile that holds the SSO settings: sso-credproc --profile NAME")
 		return 2
 	}

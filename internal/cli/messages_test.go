@@ -87,3 +87,12 @@ func TestDetachDuringSignIn(t *testing.T) {
 		t.Errorf("terminal %q", tty.String())
 	}
 }
+
+// Policy flags alone select nothing: "no profile given", exit 2.
+func TestPolicyFlagsAloneAreNoProfile(t *testing.T) {
+	h := newHarness(t, "")
+	code, stdout, stderr := h.run(false, "--login-timeout", "5m")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "no profile given") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
