@@ -169,7 +169,7 @@ func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error)
 		return nil, err
 	}
 	cr, err := c.credentialsLocked(ctx, t, credKey, lease)
-	lease.Release(err)
+	lease.Release(peerNews(err))
 	return cr, err
 }
 
@@ -247,7 +247,7 @@ func (c *Cache) token(ctx context.Context, s Session, rejected string) (*storedT
 		return nil, err
 	}
 	tok, err = c.tokenLocked(ctx, s, key, rejected, lease)
-	lease.Release(err)
+	lease.Release(peerNews(err))
 	return tok, err
 }
 
@@ -515,6 +515,16 @@ func (c *Cache) lock(ctx context.Context, name string, s Session) (Lease, error)
 	})
 	defer t.Stop()
 	return c.Locks.Lock(ctx, name)
+}
+
+// peerNews returns the failure to leave for the next holder of a lock: nil
+// for a call that was cancelled (a signal, a caller that gave up), which
+// says nothing about whether the next one can succeed.
+func peerNews(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 // What a failure was about, as the next holder of the lock reports it.

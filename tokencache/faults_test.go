@@ -309,3 +309,35 @@ func TestKeychainThatCannotStoreFailsBeforeAnyRequest(t *testing.T) {
 	e.get(c, sessionTarget)
 	e.wantCounts("register=1 pkce=1 device=0 refresh=0 role=1")
 }
+
+// A copy that is cancelled (a signal, a caller that gave up) leaves no
+// failure behind: the copy that waited for it signs in itself.
+func TestCancelledPeerIsNoFailure(t *testing.T) {
+	e := newEnv(t)
+	started := make(chan struct{})
+	var once sync.Once
+	e.sso.loginErr = func(ctx context.Context) error {
+		first := false
+		once.Do(func() { first = true; close(started) })
+		if first {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}
+	ctxA, cancelA := context.WithCancel(context.Background())
+	errA := make(chan error, 1)
+	go func() { _, err := e.cache().Credentials(ctxA, sessionTarget); errA <- err }()
+	<-started
+	errB := make(chan error, 1)
+	go func() { _, err := e.cache().Credentials(context.Background(), sessionTarget); errB <- err }()
+	time.Sleep(50 * time.Millisecond) // B waits on the lock
+	cancelA()
+	if err := <-errA; !errors.Is(err, context.Canceled) {
+		t.Fatalf("A: %v", err)
+	}
+	if err := <-errB; err != nil {
+		t.Fatalf("B: %v, want its own sign-in", err)
+	}
+	e.wantCounts("register=1 pkce=2 device=0 refresh=0 role=1")
+}

@@ -103,6 +103,14 @@ func TestParallelDeviceCode(t *testing.T) {
 // no storm of browser tabs.
 func TestParallelFailedSignIn(t *testing.T) {
 	w := newWorld(t, ssofake.Options{DenyAuthorization: true})
+	// The user takes a few seconds to click "Deny": every copy has started
+	// by then, even on a loaded machine, so each waits for that sign-in.
+	browser, open := gatedBrowser(t, w.home)
+	w.setenv("BROWSER=" + browser)
+	go func() {
+		time.Sleep(3 * time.Second)
+		open()
+	}()
 	results := w.runParallel(8, func(int) []string { return []string{"--profile", "dev-sso"} })
 	for i, r := range results {
 		if r.code == 0 || r.stdout != "" || !strings.HasPrefix(r.stderr, "sso-credproc") {
