@@ -40,10 +40,11 @@ func needSecretService(t testing.TB) *dbus.Conn {
 }
 
 func secretServiceConn() (*dbus.Conn, error) {
-	if err := checkSessionBus(); err != nil {
+	addr, err := sessionBus()
+	if err != nil {
 		return nil, err
 	}
-	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	conn, err := dbus.Dial(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -444,7 +445,7 @@ func unlock(t *testing.T, conn *dbus.Conn, password string) {
 func TestSecretServiceNoBus(t *testing.T) {
 	for _, addr := range []string{"unix:path=/nonexistent/sso-credproc-test-bus", ""} {
 		t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
-		if addr == "" && checkSessionBus() == nil {
+		if _, err := sessionBus(); addr == "" && err == nil {
 			continue // /run/user/<uid>/bus exists: there is a bus
 		}
 		b := newSecretService()
