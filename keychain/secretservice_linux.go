@@ -304,7 +304,7 @@ func (s *secretService) connect(ctx context.Context) (conn *dbus.Conn, session d
 	}
 	conn, err = dbus.Dial(addr, s.opts...)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("%w: connect to %s: %w", ErrNoSessionBus, addr, err)
+		return nil, "", nil, fmt.Errorf("%w: %w", ErrNoSessionBus, err) // err names the address
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	err = conn.Auth(nil)
