@@ -18,8 +18,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -620,8 +622,15 @@ func startPrivateBus(t *testing.T, activation bool) *privateBus {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The bus goes last: gnome-keyring-daemon leaves when its bus does.
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// The bus goes last. gnome-keyring-daemon usually leaves with its bus,
+	// but one replaced by --replace after D-Bus started it can stay: so
+	// the daemons started for this bus, known by its XDG_RUNTIME_DIR in
+	// their environment, are ended too.
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		killStartedFor(t, p.run)
+	})
 	line := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(out).ReadString('\n')
@@ -637,6 +646,26 @@ func startPrivateBus(t *testing.T, activation bool) *privateBus {
 	}
 	p.env = append(p.env, "DBUS_SESSION_BUS_ADDRESS="+p.addr)
 	return p
+}
+
+// killStartedFor ends the processes of this user whose environment has
+// XDG_RUNTIME_DIR=run: only programs started for one private bus have it.
+func killStartedFor(t *testing.T, run string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	mark := []byte("\x00XDG_RUNTIME_DIR=" + run + "\x00")
+	for _, f := range procs {
+		env, err := os.ReadFile(f)
+		if err != nil || !bytes.Contains(append([]byte{0}, env...), mark) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if proc, err := os.FindProcess(pid); err == nil && proc.Signal(syscall.SIGTERM) == nil {
+			t.Logf("ended %s's process %d, left behind by its bus", filepath.Base(filepath.Dir(run)), pid)
+		}
+	}
 }
 
 // use makes this process's D-Bus connections, go-keyring's shared one
