@@ -48,11 +48,36 @@ var (
 	ErrCorrupt = errors.New("keychain: item is corrupt or partly written")
 	// ErrUnavailable is wrapped, together with its cause, by every error
 	// that means the keychain could not be used: none reachable, locked,
-	// refused, or no answer before the context ended.
+	// refused, or no answer before the context ended (then the error wraps
+	// context.DeadlineExceeded or context.Canceled too). Such an error
+	// reads "keychain: not available: [read part 2 of 3: ]<cause>"; it
+	// never names the key, which is the caller's to say.
 	ErrUnavailable = errors.New("keychain: not available")
 	// ErrTooLarge is returned by Set for a value that does not fit the
 	// keychain even when split into the smallest parts.
 	ErrTooLarge = errors.New("keychain: value too large for the keychain")
+
+	// The causes below are only ever wrapped together with ErrUnavailable;
+	// their text reads as the part after "keychain: not available: ".
+
+	// ErrLocked: the keychain (Secret Service collection, macOS keychain)
+	// that holds the items is locked and could not be unlocked now, e.g.
+	// because no unlock prompt can be shown.
+	ErrLocked = errors.New("the keychain is locked")
+	// ErrNoCollection: the Secret Service runs but has no collection to
+	// store items in (neither "login" nor one under the "default" alias),
+	// as with a gnome-keyring started by D-Bus activation without a login
+	// keyring.
+	ErrNoCollection = errors.New("the Secret Service has no keyring to store items in")
+	// ErrNoSessionBus: no D-Bus session bus was found or it did not accept
+	// the connection (Linux).
+	ErrNoSessionBus = errors.New("no D-Bus session bus")
+	// ErrNoSecretService: the session bus has no Secret Service
+	// (org.freedesktop.secrets) and none could be started (Linux).
+	ErrNoSecretService = errors.New("no Secret Service on the D-Bus session bus")
+	// ErrDenied: the user or the OS refused access (a dismissed macOS
+	// dialog, Windows access denied).
+	ErrDenied = errors.New("access to the keychain was refused")
 )
 
 // IsUnavailable reports whether err means the keychain could not be reached
@@ -73,6 +98,24 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// Prober is implemented by the Store that [Open] and [New] return.
+type Prober interface {
+	// Probe returns nil when items can be written and read now; otherwise
+	// an error wrapping ErrUnavailable and, where that is the cause,
+	// ErrLocked, ErrNoCollection, ErrNoSessionBus, ErrNoSecretService or
+	// ErrDenied, whose one-line message names the cause. It is meant for
+	// the moment before network requests whose results must be stored,
+	// not for the warm path: on Linux it costs a few D-Bus round trips and
+	// writes nothing; where the backend cannot tell without writing
+	// (macOS, Windows), it writes, reads back and deletes one item under
+	// the reserved key [ProbeKey].
+	Probe(ctx context.Context) error
+}
+
+// ProbeKey is the key Probe writes and deletes on backends that cannot be
+// asked whether they can store items. It must not be used otherwise.
+const ProbeKey = "sso-credproc-probe"
+
 // Backend is the raw, go-keyring-shaped item store: one string per service
 // and user.
 type Backend interface {
@@ -90,6 +133,14 @@ type Backend interface {
 // this only lets the backend stop its own work early.
 type contextBackend interface {
 	getContext(ctx context.Context, service, user string) (string, error)
+}
+
+// probeBackend is implemented by backends that can tell whether items can
+// be written and read without writing one (the Linux Secret Service, and
+// Memory, which simulates the answers). Its errors are causes: the Store
+// wraps them with ErrUnavailable.
+type probeBackend interface {
+	probe(ctx context.Context) error
 }
 
 const (
@@ -141,7 +192,7 @@ func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 
-	head, err := s.get(ctx, key)
+	head, err := s.get(ctx, key, "")
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +201,7 @@ func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
 		if !errors.Is(err, ErrCorrupt) || attempt == readAttempts {
 			return v, err
 		}
-		again, gerr := s.get(ctx, key)
+		again, gerr := s.get(ctx, key, "")
 		if gerr != nil {
 			return nil, gerr // deleted meanwhile: ErrNotFound
 		}
@@ -165,21 +216,21 @@ func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
 func (s *store) decode(ctx context.Context, key, head string) ([]byte, error) {
 	m, isMarker, err := parseMarker(head)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if !isMarker {
 		v, err := decodeValue(head)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		return v, nil
 	}
 
 	var whole []byte
 	for i := range m.n {
-		p, err := s.get(ctx, partName(key, m.gen, i))
+		p, err := s.get(ctx, partName(key, m.gen, i), partOf("read", i, m.n))
 		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: %q: part %d of %d is missing", ErrCorrupt, key, i+1, m.n)
+			return nil, fmt.Errorf("%w: part %d of %d is missing", ErrCorrupt, i+1, m.n)
 		}
 		if err != nil {
 			return nil, err
@@ -187,14 +238,14 @@ func (s *store) decode(ctx context.Context, key, head string) ([]byte, error) {
 		whole = append(whole, p...)
 	}
 	if strings.HasPrefix(string(whole), markerPrefix) {
-		return nil, fmt.Errorf("%w: %q: parts hold a marker", ErrCorrupt, key)
+		return nil, fmt.Errorf("%w: its parts hold a marker", ErrCorrupt)
 	}
 	v, err := decodeValue(string(whole))
 	if err == nil && sha256.Sum256(v) != m.sum {
 		err = errors.New("parts fail their checksum")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", ErrCorrupt, key, err)
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return v, nil
 }
@@ -208,7 +259,7 @@ func (s *store) Set(ctx context.Context, key string, value []byte) error {
 
 	// The previous head says which parts become garbage once the new head
 	// is in place.
-	old, err := s.get(ctx, key)
+	old, err := s.get(ctx, key, "")
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
@@ -217,7 +268,7 @@ func (s *store) Set(ctx context.Context, key string, value []byte) error {
 	enc := encodeValue(value)
 	part := s.maxItem
 	if s.maxItem == 0 || len(enc) <= s.maxItem {
-		err := s.set(ctx, key, enc)
+		err := s.set(ctx, key, "", enc)
 		if err == nil {
 			s.deleteParts(ctx, key, oldMarker)
 			return nil
@@ -237,16 +288,16 @@ func (s *store) setChunked(ctx context.Context, key string, value []byte, enc st
 	for {
 		if part < minPart {
 			cleanup()
-			return fmt.Errorf("%w: %q: %d bytes do not fit even in parts of %d bytes", ErrTooLarge, key, len(enc), minPart)
+			return fmt.Errorf("%w: %d bytes do not fit even in parts of %d bytes", ErrTooLarge, len(enc), minPart)
 		}
 		parts := split(enc, part)
 		if len(parts) > maxParts {
 			cleanup()
-			return fmt.Errorf("%w: %q: %d bytes need more than %d parts", ErrTooLarge, key, len(enc), maxParts)
+			return fmt.Errorf("%w: %d bytes need more than %d parts", ErrTooLarge, len(enc), maxParts)
 		}
 		var err error
 		for i, p := range parts {
-			if err = s.set(ctx, partName(key, m.gen, i), p); err != nil {
+			if err = s.set(ctx, partName(key, m.gen, i), partOf("write", i, len(parts)), p); err != nil {
 				break
 			}
 			written = max(written, i+1)
@@ -261,7 +312,7 @@ func (s *store) setChunked(ctx context.Context, key string, value []byte, enc st
 		}
 		part /= 2
 	}
-	if err := s.set(ctx, key, m.String()); err != nil {
+	if err := s.set(ctx, key, "", m.String()); err != nil {
 		cleanup()
 		return err
 	}
@@ -276,7 +327,7 @@ func (s *store) Delete(ctx context.Context, key string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 
-	head, err := s.get(ctx, key)
+	head, err := s.get(ctx, key, "")
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -284,16 +335,51 @@ func (s *store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	// The head goes first: a crash after it leaves only unreferenced parts.
-	if err := s.del(ctx, key); err != nil {
+	if err := s.del(ctx, key, ""); err != nil {
 		return err
 	}
 	m, _, _ := parseMarker(head)
 	for i := range m.n {
-		if err := s.del(ctx, partName(key, m.gen, i)); err != nil {
+		if err := s.del(ctx, partName(key, m.gen, i), partOf("delete", i, m.n)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Probe implements [Prober].
+func (s *store) Probe(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if pb, ok := s.b.(probeBackend); ok {
+		_, err := await(ctx, func() (struct{}, error) { return struct{}{}, pb.probe(ctx) })
+		return s.mapErr("", err)
+	}
+	// The backend cannot be asked: write, read back and delete an item.
+	// The value is no secret.
+	const v = "probe"
+	if err := s.set(ctx, ProbeKey, "", v); err != nil {
+		if errors.Is(err, keyring.ErrSetDataTooBig) {
+			return &unavailableError{cause: fmt.Errorf("the keychain refuses a %d-byte item: %w", len(v), err)}
+		}
+		return err
+	}
+	got, err := s.get(ctx, ProbeKey, "")
+	if err == nil && got != v {
+		err = &unavailableError{cause: errors.New("the keychain returned another value than the one just written")}
+	}
+	if errors.Is(err, ErrNotFound) {
+		err = &unavailableError{cause: errors.New("the keychain lost an item just written")}
+	}
+	if derr := s.del(ctx, ProbeKey, ""); err == nil {
+		err = derr
+	}
+	return err
+}
+
+// partOf names part i (from 0) of n for errors: "read part 2 of 3".
+func partOf(op string, i, n int) string {
+	return fmt.Sprintf("%s part %d of %d", op, i+1, n)
 }
 
 // deleteParts removes the parts of an earlier generation after the head no
@@ -301,16 +387,22 @@ func (s *store) Delete(ctx context.Context, key string) error {
 // and a part left behind is unreferenced garbage, not a wrong value.
 func (s *store) deleteParts(ctx context.Context, key string, m marker) {
 	for i := range m.n {
-		if s.del(ctx, partName(key, m.gen, i)) != nil && ctx.Err() != nil {
+		if s.del(ctx, partName(key, m.gen, i), "") != nil && ctx.Err() != nil {
 			return
 		}
 	}
 }
 
+// timeoutCause is the cause of a context that bound ended: the store's own
+// timeout ran out, so errors can name it rather than the time it took.
+type timeoutCause struct{ d time.Duration }
+
+func (c *timeoutCause) Error() string { return fmt.Sprintf("timeout of %v", c.d) }
+
 // bound applies the store's own timeout, if any, on top of ctx.
 func (s *store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.timeout > 0 {
-		return context.WithTimeout(ctx, s.timeout)
+		return context.WithTimeoutCause(ctx, s.timeout, &timeoutCause{s.timeout})
 	}
 	return context.WithCancel(ctx)
 }
@@ -319,61 +411,89 @@ func (s *store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 // that the caller returns when ctx ends even if the keychain never answers
 // (the Secret Service can wait forever on an unlock prompt). The abandoned
 // call finishes in the background; a Set may therefore still land after its
-// caller was told it timed out.
-func (s *store) get(ctx context.Context, user string) (string, error) {
+// caller was told it timed out. what names a part in errors ("read part 2
+// of 3"); it is "" for the head item, which the caller names.
+func (s *store) get(ctx context.Context, user, what string) (string, error) {
 	v, err := await(ctx, func() (string, error) {
 		if cb, ok := s.b.(contextBackend); ok {
 			return cb.getContext(ctx, s.service, user)
 		}
 		return s.b.Get(s.service, user)
 	})
-	return v, s.mapErr("read", user, err)
+	return v, s.mapErr(what, err)
 }
 
-func (s *store) set(ctx context.Context, user, v string) error {
+func (s *store) set(ctx context.Context, user, what, v string) error {
 	_, err := await(ctx, func() (struct{}, error) {
 		return struct{}{}, s.b.Set(s.service, user, v)
 	})
 	if errors.Is(err, keyring.ErrSetDataTooBig) {
 		return err
 	}
-	return s.mapErr("write", user, err)
+	return s.mapErr(what, err)
 }
 
-func (s *store) del(ctx context.Context, user string) error {
+func (s *store) del(ctx context.Context, user, what string) error {
 	_, err := await(ctx, func() (struct{}, error) {
 		return struct{}{}, s.b.Delete(s.service, user)
 	})
 	if errors.Is(err, keyring.ErrNotFound) {
 		return nil
 	}
-	return s.mapErr("delete", user, err)
+	return s.mapErr(what, err)
 }
 
 // mapErr turns a backend error into the package's: keyring.ErrNotFound
-// becomes ErrNotFound and anything else wraps ErrUnavailable with its cause.
-// Backend errors never carry the value, so neither does the result.
-func (s *store) mapErr(op, user string, err error) error {
+// becomes ErrNotFound and anything else an *unavailableError with its cause,
+// classified by the platform's classify. Backend errors never carry the
+// value, so neither does the result.
+func (s *store) mapErr(what string, err error) error {
+	var ue *unavailableError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, keyring.ErrNotFound):
 		return ErrNotFound
-	case errors.Is(err, ErrUnavailable):
+	case errors.As(err, &ue):
+		if ue.what == "" && what != "" {
+			return &unavailableError{what: what, cause: ue.cause}
+		}
 		return err
 	default:
-		return fmt.Errorf("%w: %s %q: %w", ErrUnavailable, op, user, err)
+		return &unavailableError{what: what, cause: classify(err)}
 	}
 }
 
-// await runs f in a goroutine and returns its result, or an error wrapping
-// ErrUnavailable and ctx.Err() if ctx ends first.
+// unavailableError is every error of this package that wraps
+// ErrUnavailable: "keychain: not available: [what: ]cause", one line.
+type unavailableError struct {
+	what  string // the part involved ("read part 2 of 3"), or ""
+	cause error  // a backend error, possibly wrapping ErrLocked & co.
+}
+
+func (e *unavailableError) Error() string {
+	if e.what == "" {
+		return ErrUnavailable.Error() + ": " + oneLine(e.cause.Error())
+	}
+	return ErrUnavailable.Error() + ": " + e.what + ": " + oneLine(e.cause.Error())
+}
+
+func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.cause} }
+
+// oneLine joins the lines of a backend's message (the output of macOS's
+// security command can have several).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// await runs f in a goroutine and returns its result, or an
+// *unavailableError wrapping ctx's error if ctx ends first (or f failed
+// because it did).
 func await[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	var zero T
-	if err := ctx.Err(); err != nil {
-		return zero, ctxErr(ctx, time.Now())
+	if ctx.Err() != nil {
+		return zero, ctxErr(ctx)
 	}
-	start := time.Now()
 	type result struct {
 		v   T
 		err error
@@ -385,25 +505,28 @@ func await[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	}()
 	select {
 	case r := <-done:
+		if r.err != nil && ctx.Err() != nil {
+			return zero, ctxErr(ctx)
+		}
 		return r.v, r.err
 	case <-ctx.Done():
-		return zero, ctxErr(ctx, start)
+		return zero, ctxErr(ctx)
 	}
 }
 
-func ctxErr(ctx context.Context, start time.Time) error {
+// ctxErr says why ctx ended: the store's timeout, whose configured length
+// it names, another deadline, or cancellation.
+func ctxErr(ctx context.Context) error {
 	err := ctx.Err()
-	if !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	var tc *timeoutCause
+	switch {
+	case errors.Is(err, context.Canceled):
+		return &unavailableError{cause: fmt.Errorf("interrupted before the keychain answered (%w)", err)}
+	case errors.As(context.Cause(ctx), &tc):
+		return &unavailableError{cause: fmt.Errorf("the keychain did not answer within %v (%w)", tc.d, err)}
+	default:
+		return &unavailableError{cause: fmt.Errorf("the keychain did not answer before the deadline (%w)", err)}
 	}
-	waited := time.Since(start)
-	if d, ok := ctx.Deadline(); ok {
-		waited = d.Sub(start)
-	}
-	if waited <= 0 {
-		return fmt.Errorf("%w: no time left to ask the keychain: %w", ErrUnavailable, err)
-	}
-	return fmt.Errorf("%w: keychain did not answer within %v: %w", ErrUnavailable, waited.Round(time.Millisecond), err)
 }
 
 func checkKey(key string) error {
@@ -412,7 +535,7 @@ func checkKey(key string) error {
 	}
 	for i := 0; i < len(key); i++ {
 		if key[i] < 0x20 || key[i] > 0x7e {
-			return fmt.Errorf("keychain: key %q: want printable ASCII", key)
+			return fmt.Errorf("keychain: key has byte %#02x at offset %d: want printable ASCII", key[i], i)
 		}
 	}
 	return nil

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -388,37 +390,45 @@ func TestTooLarge(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	m, s := newStore(t, 0, 0)
-	s.Set(context.Background(), "k", []byte("v"))
+	m := NewMemory(0)
+	m.Set(svc, "k", "v")
 	release := m.HoldGets()
 	defer release()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
+	// The store's own timeout: the error names the configured length, not
+	// the time it took (which the race detector and load stretch).
+	s := &store{b: m, service: svc, timeout: 50 * time.Millisecond}
 	start := time.Now()
-	_, err := s.Get(ctx, "k")
+	_, err := s.Get(context.Background(), "k")
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Get: %v, want ErrUnavailable and DeadlineExceeded", err)
 	}
 	if !strings.Contains(err.Error(), "did not answer within 50ms") {
-		t.Errorf("error %q", err)
+		t.Errorf("error %q does not name the configured 50ms", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Get returned after %v", d)
 	}
-	if !IsUnavailable(err) || !strings.Contains(Hint(err), "unlock") {
+	if !IsUnavailable(err) || Hint(err) != osHints.timeout {
 		t.Errorf("IsUnavailable = %v, Hint = %q", IsUnavailable(err), Hint(err))
 	}
 
-	// Open's own timeout applies when the caller's context has none.
-	st := &store{b: m, service: svc, timeout: 30 * time.Millisecond}
-	if _, err := st.Get(context.Background(), "k"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Get with the store's timeout: %v", err)
+	// A shorter deadline of the caller's wins; it is not the store's.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err = s.Get(ctx, "k")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "did not answer before the deadline") {
+		t.Errorf("Get with the caller's shorter deadline: %v", err)
 	}
+
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
-	if err := s.Set(ctx, "k", []byte("v2")); !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+	err = s.Set(ctx, "k", []byte("v2"))
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Set with a cancelled context: %v", err)
+	}
+	if h := Hint(err); h != "" {
+		t.Errorf("Hint for an interrupted call = %q, want none", h)
 	}
 	release()
 	if got, err := s.Get(context.Background(), "k"); string(got) != "v" || err != nil {
@@ -430,26 +440,27 @@ func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	m, s := newStore(t, 0, 0)
 	secret := "s3cr3t-value"
-	s.Set(ctx, "k", []byte(secret))
+	const key = "token/some-session"
+	s.Set(ctx, key, []byte(secret))
 
-	boom := errors.New("org.freedesktop.DBus.Error.ServiceUnknown: no secrets")
+	boom := errors.New("org.freedesktop.DBus.Error.Failed: boom")
 	m.FailGets(1, boom)
-	_, err := s.Get(ctx, "k")
+	_, err := s.Get(ctx, key)
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, boom) {
 		t.Errorf("Get: %v, want ErrUnavailable wrapping the cause", err)
 	}
-	if !strings.Contains(err.Error(), `read "k"`) || Hint(err) == "" {
+	if err.Error() != "keychain: not available: "+boom.Error() || Hint(err) != osHints.unavailable {
 		t.Errorf("error %q, hint %q", err, Hint(err))
 	}
 
 	m.FailGets(1, keyring.ErrNotFound)
-	if _, err := s.Get(ctx, "k"); err != ErrNotFound {
+	if _, err := s.Get(ctx, key); err != ErrNotFound {
 		t.Errorf("Get: %v, want ErrNotFound", err)
 	}
 
 	m.FailSets(1, boom)
-	err = s.Set(ctx, "k", []byte(secret+"2"))
-	if !errors.Is(err, ErrUnavailable) || strings.Contains(err.Error(), secret) {
+	err = s.Set(ctx, key, []byte(secret+"2"))
+	if !errors.Is(err, ErrUnavailable) || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), key) {
 		t.Errorf("Set: %v", err)
 	}
 
@@ -458,8 +469,249 @@ func TestErrors(t *testing.T) {
 			t.Errorf("Set(%q): %v, want an invalid key error", key, err)
 		}
 	}
-	if Hint(errors.New("other")) != "" || Hint(fmt.Errorf("x: %w", ErrCorrupt)) == "" {
-		t.Error("Hint")
+}
+
+// TestErrorsNameParts checks that errors leave the key to the caller (who
+// names it) and name the part of a chunked value instead, on one line.
+func TestErrorsNameParts(t *testing.T) {
+	ctx := context.Background()
+	const key = "creds/acme/111122223333/Admin"
+	m, s := newStore(t, 300, 300)
+	v, mk := chunked(t, m, s, key, 1000)
+	boom := errors.New("line one\nline two")
+	check := func(op string, err error, want string) {
+		t.Helper()
+		if err == nil || !errors.Is(err, ErrUnavailable) || !errors.Is(err, boom) {
+			t.Fatalf("%s: %v, want ErrUnavailable wrapping the cause", op, err)
+		}
+		msg := err.Error()
+		if msg != want {
+			t.Errorf("%s: error\n%q, want\n%q", op, msg, want)
+		}
+		if strings.Contains(msg, key) || strings.Contains(msg, mk.gen) || strings.Contains(msg, string(v[:16])) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q names the key, a part's name or the value, or has several lines", op, msg)
+		}
+	}
+
+	// Reading the head fails: nothing to add, the caller names the key.
+	m.FailGets(1, boom)
+	_, err := s.Get(ctx, key)
+	check("Get of the head", err, "keychain: not available: line one line two")
+
+	// Reading part 2 of 4 fails.
+	m.BeforeSet(nil)
+	m.FailGets(0, nil)
+	var gets int
+	failPart := &failingGets{Memory: m, fail: func(user string) error {
+		if user == partName(key, mk.gen, 1) {
+			gets++
+			return boom
+		}
+		return nil
+	}}
+	_, err = New(failPart, svc, 300).Get(ctx, key)
+	check("Get of a part", err, "keychain: not available: read part 2 of 4: line one line two")
+
+	// Writing part 3 fails.
+	m.BeforeSet(func(user string) error {
+		if strings.HasSuffix(user, "/2") {
+			return boom
+		}
+		return nil
+	})
+	err = s.Set(ctx, key, values(1000, 8)["text"])
+	check("Set of a part", err, "keychain: not available: write part 3 of 4: line one line two")
+	m.BeforeSet(nil)
+
+	// Corrupt: no key either.
+	if err := m.Delete(svc, partName(key, mk.gen, 3)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(ctx, key)
+	if !errors.Is(err, ErrCorrupt) || err.Error() != ErrCorrupt.Error()+": part 4 of 4 is missing" {
+		t.Errorf("Get with a part missing: %v", err)
+	}
+}
+
+// failingGets is a Memory whose Gets of chosen items fail.
+type failingGets struct {
+	*Memory
+	fail func(user string) error
+}
+
+func (f *failingGets) Get(service, user string) (string, error) {
+	if err := f.fail(user); err != nil {
+		return "", err
+	}
+	return f.Memory.Get(service, user)
+}
+
+// hidden is a Backend that cannot be probed: it hides Memory's probe.
+type hidden struct{ m *Memory }
+
+func (h hidden) Get(service, user string) (string, error) { return h.m.Get(service, user) }
+func (h hidden) Set(service, user, v string) error        { return h.m.Set(service, user, v) }
+func (h hidden) Delete(service, user string) error        { return h.m.Delete(service, user) }
+
+func TestProbe(t *testing.T) {
+	ctx := context.Background()
+	m, s := newStore(t, 0, 0)
+	p, ok := s.(Prober)
+	if !ok {
+		t.Fatal("the Store from New is not a Prober")
+	}
+	if err := p.Probe(ctx); err != nil {
+		t.Fatalf("Probe: %v", err)
+	}
+	if got := m.Ops(); got != (Ops{Probes: 1}) {
+		t.Errorf("Probe made %+v, want one probe and no item calls", got)
+	}
+	if _, ok := Open().(Prober); !ok {
+		t.Error("the Store from Open is not a Prober")
+	}
+
+	for _, cause := range []error{ErrLocked, ErrNoCollection, ErrNoSessionBus, ErrNoSecretService, ErrDenied, context.DeadlineExceeded} {
+		m.FailProbes(1, fmt.Errorf("%w: detail", cause))
+		err := p.Probe(ctx)
+		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, cause) {
+			t.Errorf("Probe failing with %v: %v, want ErrUnavailable and the cause", cause, err)
+			continue
+		}
+		if want := "keychain: not available: " + cause.Error() + ": detail"; err.Error() != want {
+			t.Errorf("Probe error %q, want %q", err, want)
+		}
+		if Hint(err) == "" || Hint(err) == osHints.unavailable {
+			t.Errorf("Probe failing with %v: Hint %q, want the cause's own", cause, Hint(err))
+		}
+	}
+	if err := p.Probe(ctx); err != nil {
+		t.Errorf("Probe after the faults: %v", err)
+	}
+
+	// Bounded by the store's timeout like any call.
+	release := m.HoldGets()
+	defer release()
+	hb := &holdProbe{Memory: m, hold: make(chan struct{})}
+	defer close(hb.hold)
+	err := (&store{b: hb, service: svc, timeout: 20 * time.Millisecond}).Probe(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "within 20ms") {
+		t.Errorf("Probe of a backend that does not answer: %v", err)
+	}
+}
+
+type holdProbe struct {
+	*Memory
+	hold chan struct{}
+}
+
+func (h *holdProbe) probe(context.Context) error { <-h.hold; return nil }
+
+// TestProbeByWriting: a backend that cannot be asked is probed by writing,
+// reading back and deleting ProbeKey.
+func TestProbeByWriting(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory(0)
+	s := New(hidden{m}, svc, 0).(Prober)
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("Probe: %v", err)
+	}
+	if got := m.Ops(); got.Sets != 1 || got.Gets != 1 || got.Deletes != 1 || got.Probes != 0 {
+		t.Errorf("Probe made %+v, want one Set, Get and Delete", got)
+	}
+	if users := m.Users(svc); len(users) != 0 {
+		t.Errorf("Probe left %q behind", users)
+	}
+	denied := fmt.Errorf("%w: exit status 128", ErrDenied)
+	m.FailSets(1, denied)
+	if err := s.Probe(ctx); !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrDenied) || Hint(err) != osHints.denied {
+		t.Errorf("Probe with a refused write: %v (hint %q)", err, Hint(err))
+	}
+	m2 := NewMemory(2)
+	if err := New(hidden{m2}, svc, 0).(Prober).Probe(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Probe of a backend that refuses 5 bytes: %v", err)
+	}
+}
+
+// TestHint checks that each cause gets its own hint, from the store's real
+// errors, on every platform's set of hints.
+func TestHint(t *testing.T) {
+	ctx := context.Background()
+	causes := map[string]error{
+		"noSessionBus":    ErrNoSessionBus,
+		"noSecretService": ErrNoSecretService,
+		"locked":          ErrLocked,
+		"noCollection":    ErrNoCollection,
+		"denied":          ErrDenied,
+		"unavailable":     errors.New("something else"),
+	}
+	for platform, h := range map[string]*hints{"linux": &linuxHints, "darwin": &darwinHints, "windows": &windowsHints, "other": &otherHints} {
+		want := map[string]string{
+			"noSessionBus": h.noSessionBus, "noSecretService": h.noSecretService, "locked": h.locked,
+			"noCollection": h.noCollection, "denied": h.denied, "unavailable": h.unavailable, "timeout": h.timeout,
+		}
+		for name, cause := range causes {
+			m, s := newStore(t, 0, 0)
+			m.FailGets(1, fmt.Errorf("%w: detail", cause))
+			_, err := s.Get(ctx, "k")
+			if got := h.hint(err); got != want[name] || got == "" || strings.Contains(got, "\n") {
+				t.Errorf("%s: %s: hint %q, want %q", platform, name, got, want[name])
+			}
+		}
+		st := &store{b: NewMemory(0), service: svc, timeout: time.Nanosecond}
+		_, err := st.Get(ctx, "k")
+		if got := h.hint(err); got != h.timeout || got == "" {
+			t.Errorf("%s: timeout: hint %q, want %q (%v)", platform, got, h.timeout, err)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := New(NewMemory(0), svc, 0).Get(cctx, "k"); h.hint(err) != "" {
+			t.Errorf("%s: cancelled: hint %q, want none", platform, h.hint(err))
+		}
+		if got := h.hint(fmt.Errorf("x: %w", ErrCorrupt)); !strings.Contains(got, "log in again") {
+			t.Errorf("%s: corrupt: hint %q", platform, got)
+		}
+		if got := h.hint(fmt.Errorf("x: %w", ErrTooLarge)); !strings.Contains(got, "report") {
+			t.Errorf("%s: too large: hint %q", platform, got)
+		}
+		if h.hint(errors.New("other")) != "" || h.hint(nil) != "" {
+			t.Errorf("%s: a hint for an error that is not the keychain's", platform)
+		}
+	}
+	// On Linux the causes need different remedies: only the bus hint talks
+	// about the bus, and none but the timeout's says "waiting".
+	for name, got := range map[string]string{"locked": linuxHints.locked, "noCollection": linuxHints.noCollection, "noSecretService": linuxHints.noSecretService, "timeout": linuxHints.timeout} {
+		if strings.Contains(got, "DBUS_SESSION_BUS_ADDRESS") {
+			t.Errorf("linux %s hint talks about the session bus: %q", name, got)
+		}
+		if !strings.Contains(got, gnomeKeyringUnlock) {
+			t.Errorf("linux %s hint lacks the headless unlock command: %q", name, got)
+		}
+	}
+}
+
+func TestClassifyDarwin(t *testing.T) {
+	for code, want := range map[int]error{36: ErrLocked, 51: ErrDenied, 128: ErrDenied, 44: nil} {
+		err := exec.Command("sh", "-c", fmt.Sprintf("exit %d", code)).Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("sh exit %d: %v", code, err)
+		}
+		got := classifyDarwin(err)
+		if !errors.Is(got, ee) || want != nil && !errors.Is(got, want) || want == nil && (errors.Is(got, ErrLocked) || errors.Is(got, ErrDenied)) {
+			t.Errorf("exit status %d: %v, want %v", code, got, want)
+		}
+		if darwinHints.hint(&unavailableError{cause: got}) == "" {
+			t.Errorf("exit status %d: no hint", code)
+		}
+	}
+}
+
+func TestClassifyWindows(t *testing.T) {
+	for errno, want := range map[syscall.Errno]error{5: ErrDenied, 1223: ErrDenied, 1312: ErrLocked, 1168: nil} {
+		got := classifyWindows(fmt.Errorf("wincred: %w", errno))
+		if !errors.Is(got, errno) || want != nil && !errors.Is(got, want) || want == nil && (errors.Is(got, ErrLocked) || errors.Is(got, ErrDenied)) {
+			t.Errorf("error %d: %v, want %v", errno, got, want)
+		}
 	}
 }
 

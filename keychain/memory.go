@@ -1,6 +1,7 @@
 package keychain
 
 import (
+	"context"
 	"slices"
 	"sync"
 
@@ -9,8 +10,9 @@ import (
 
 // Memory is an in-memory Backend for tests. It refuses items longer than its
 // limit with keyring.ErrSetDataTooBig, as the Windows and macOS backends do,
-// counts calls, and can be told to fail or to hang. It is safe for
-// concurrent use.
+// counts calls, and can be told to fail or to hang. The Store over it is a
+// [Prober] whose Probe succeeds unless told otherwise ([Memory.FailProbes]).
+// It is safe for concurrent use.
 type Memory struct {
 	mu        sync.Mutex
 	limit     int
@@ -18,12 +20,13 @@ type Memory struct {
 	ops       Ops
 	getFail   fault
 	setFail   fault
+	probeFail fault
 	beforeSet func(user string) error
 	hold      chan struct{}
 }
 
 // Ops counts the calls a Memory has received, failed ones included.
-type Ops struct{ Gets, Sets, Deletes int }
+type Ops struct{ Gets, Sets, Deletes, Probes int }
 
 type fault struct {
 	n   int
@@ -93,6 +96,25 @@ func (m *Memory) Delete(service, user string) error {
 	}
 	delete(m.items, k)
 	return nil
+}
+
+// probe answers the Store's Probe: nil, or the error FailProbes set.
+func (m *Memory) probe(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ops.Probes++
+	return m.probeFail.take()
+}
+
+// FailProbes makes the next n Probes of the Store over m fail with err, a
+// cause such as ErrLocked, ErrNoCollection, ErrNoSessionBus,
+// ErrNoSecretService, ErrDenied, context.DeadlineExceeded, or an error
+// wrapping one of them: the Store returns it wrapped with ErrUnavailable,
+// as for the real keychain. FailGets and FailSets take the same causes.
+func (m *Memory) FailProbes(n int, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.probeFail = fault{n, err}
 }
 
 // FailGets makes the next n Gets return err.

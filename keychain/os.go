@@ -1,8 +1,6 @@
 package keychain
 
 import (
-	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -16,7 +14,8 @@ import (
 const DefaultTimeout = 30 * time.Second
 
 // Open returns the OS keychain as a Store: New(OSBackend(), Service,
-// DefaultMaxItem), each call bounded by DefaultTimeout.
+// DefaultMaxItem), each call bounded by DefaultTimeout. It is also a
+// [Prober].
 func Open() Store {
 	return &store{b: OSBackend(), service: Service, maxItem: DefaultMaxItem, timeout: DefaultTimeout}
 }
@@ -28,21 +27,6 @@ func Open() Store {
 func OSBackend() Backend { return osBackend() }
 
 var osBackend = sync.OnceValue(newOSBackend)
-
-// Hint returns what the user can do about err, for a "hint:" line, or "" if
-// there is nothing specific to say. For ErrUnavailable it is the platform's
-// way to get a usable keychain.
-func Hint(err error) string {
-	switch {
-	case errors.Is(err, ErrUnavailable) && errors.Is(err, context.DeadlineExceeded):
-		return "the keychain did not answer: it may be waiting for you to unlock it; otherwise " + unavailableHint
-	case errors.Is(err, ErrUnavailable):
-		return unavailableHint
-	case errors.Is(err, ErrCorrupt):
-		return "the stored item is damaged; log in again to replace it"
-	}
-	return ""
-}
 
 // goKeyring is go-keyring's default provider as a Backend.
 type goKeyring struct{}

@@ -14,6 +14,8 @@ package keychain
 // every character needs quoting.
 const DefaultMaxItem = 2048
 
-const unavailableHint = "unlock the login keychain: security unlock-keychain"
+var osHints = &darwinHints
+
+func classify(err error) error { return classifyDarwin(err) }
 
 func newOSBackend() Backend { return goKeyring{} }

@@ -7,7 +7,10 @@ import "github.com/zalando/go-keyring"
 // path one read.
 const DefaultMaxItem = 0
 
-const unavailableHint = "start a Secret Service and make sure DBUS_SESSION_BUS_ADDRESS is set: in a desktop session, gnome-keyring-daemon --start --components=secrets (or KeePassXC with Secret Service enabled); over SSH without one: eval $(dbus-launch --sh-syntax); echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets"
+var osHints = &linuxHints
+
+// classify: the Secret Service backend names its causes itself.
+func classify(err error) error { return err }
 
 func newOSBackend() Backend {
 	return &secretService{fallback: keyring.Get, set: keyring.Set, del: keyring.Delete}

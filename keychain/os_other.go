@@ -6,7 +6,9 @@ package keychain
 // Service has no practical limit, so every value is one item.
 const DefaultMaxItem = 0
 
-const unavailableHint = "start a Secret Service (gnome-keyring-daemon or KeePassXC) and make sure DBUS_SESSION_BUS_ADDRESS is set"
+var osHints = &otherHints
+
+func classify(err error) error { return err }
 
 // newOSBackend is go-keyring, which uses the Secret Service on the BSDs
 // and fails with keyring.ErrUnsupportedPlatform elsewhere.

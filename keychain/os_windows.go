@@ -4,6 +4,8 @@ package keychain
 // refuses a Credential Manager blob over 2560 bytes; 64 are kept spare.
 const DefaultMaxItem = 2560 - 64
 
-const unavailableHint = `make sure Windows Credential Manager works for your user: open "Credential Manager" in the Control Panel, or start its service: sc start VaultSvc`
+var osHints = &windowsHints
+
+func classify(err error) error { return classifyWindows(err) }
 
 func newOSBackend() Backend { return goKeyring{} }

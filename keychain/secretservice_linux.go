@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
@@ -75,35 +78,76 @@ type secret struct {
 // errFallback tells getContext to read the item with go-keyring.
 var errFallback = errors.New("keychain: item needs go-keyring's Get")
 
-var errNoSessionBus = errors.New("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set")
-
 func (s *secretService) Get(service, user string) (string, error) {
 	return s.getContext(context.Background(), service, user)
 }
 
+// Set and Delete are go-keyring's. Without a context of their own they
+// cannot bound the diagnosis of a failure; the Store's goroutine bounds
+// the caller's wait.
 func (s *secretService) Set(service, user, password string) error {
-	if err := checkSessionBus(); err != nil {
-		return err
-	}
-	return s.set(service, user, password)
+	return s.goKeyring(context.Background(), func() error { return s.set(service, user, password) })
 }
 
 func (s *secretService) Delete(service, user string) error {
-	if err := checkSessionBus(); err != nil {
-		return err
-	}
-	return s.del(service, user)
+	return s.goKeyring(context.Background(), func() error { return s.del(service, user) })
 }
 
+// goKeyring runs a go-keyring call on the session bus that sessionBus
+// finds, and names the cause of its failure. go-keyring connects through
+// godbus's dbus.SessionBus, which looks only at DBUS_SESSION_BUS_ADDRESS
+// and /run/user/<uid>/bus and otherwise runs dbus-launch (a new, empty bus
+// for every process); so the address found is put into
+// DBUS_SESSION_BUS_ADDRESS first, as godbus itself does with the addresses
+// it discovers.
+func (s *secretService) goKeyring(ctx context.Context, call func() error) error {
+	addr, err := sessionBus()
+	if err != nil {
+		return err
+	}
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "autolaunch:" {
+		os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+	}
+	err = call()
+	if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) {
+		return err
+	}
+	return s.explain(ctx, err)
+}
+
+// explain asks the Secret Service why a go-keyring call failed (go-keyring
+// says only, e.g., "failed to unlock correct collection"): when the probe
+// finds a cause, the error wraps it.
+func (s *secretService) explain(ctx context.Context, err error) error {
+	ctx, cancel := context.WithTimeout(ctx, explainTimeout)
+	defer cancel()
+	if perr := s.probe(ctx); perr != nil {
+		for _, cause := range []error{ErrNoSessionBus, ErrNoSecretService, ErrLocked, ErrNoCollection} {
+			if errors.Is(perr, cause) {
+				return fmt.Errorf("%w (go-keyring: %w)", perr, err)
+			}
+		}
+	}
+	return fmt.Errorf("go-keyring: %w", err)
+}
+
+// explainTimeout bounds the diagnosis of a failed go-keyring call: a few
+// round trips to a Secret Service that has just answered.
+const explainTimeout = 5 * time.Second
+
 func (s *secretService) getContext(ctx context.Context, service, user string) (string, error) {
-	if err := checkSessionBus(); err != nil {
+	if _, err := sessionBus(); err != nil {
 		return "", err
 	}
 	for attempt := 1; ; attempt++ {
 		v, fresh, err := s.read(ctx, service, user)
 		switch {
 		case errors.Is(err, errFallback):
-			return s.fallback(service, user)
+			err := s.goKeyring(ctx, func() (err error) {
+				v, err = s.fallback(service, user)
+				return err
+			})
+			return v, err
 		case err == nil, errors.Is(err, keyring.ErrNotFound), ctx.Err() != nil:
 			return v, err
 		case attempt == 2 || fresh && !transient(err):
@@ -254,9 +298,13 @@ func (s *secretService) connect(ctx context.Context) (conn *dbus.Conn, session d
 	}
 	s.conn, s.session, s.coll = nil, "", ""
 
-	conn, err = dbus.SessionBusPrivateNoAutoStartup(s.opts...)
+	addr, err := sessionBus()
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("connect to the D-Bus session bus: %w", err)
+		return nil, "", nil, err
+	}
+	conn, err = dbus.Dial(addr, s.opts...)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w: %w", ErrNoSessionBus, err) // err names the address
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	err = conn.Auth(nil)
@@ -308,30 +356,133 @@ func inCollection(items []dbus.ObjectPath, coll dbus.ObjectPath) (dbus.ObjectPat
 	return "", false
 }
 
-// callErr adds what was called to a D-Bus error, and says so plainly when
-// there is no Secret Service on the bus.
+// callErr adds what was called to a D-Bus error, and wraps
+// ErrNoSecretService when there is no Secret Service on the bus and D-Bus
+// could not start one.
 func callErr(method string, err error) error {
 	var de dbus.Error
-	if errors.As(err, &de) && (de.Name == dbusErrPfx+"ServiceUnknown" || de.Name == dbusErrPfx+"NameHasNoOwner") {
-		return fmt.Errorf("no Secret Service (%s) on the session bus: %w", ssName, err)
+	if errors.As(err, &de) && (de.Name == dbusErrPfx+"ServiceUnknown" || de.Name == dbusErrPfx+"NameHasNoOwner" ||
+		strings.HasPrefix(de.Name, dbusErrPfx+"Spawn.")) {
+		return fmt.Errorf("%w (%s): %w", ErrNoSecretService, ssName, err)
 	}
 	return fmt.Errorf("Secret Service %s: %w", method, err)
 }
 
-// checkSessionBus fails unless a session bus can be found without starting
-// one. Without it godbus, and so go-keyring, would run dbus-launch, which
-// starts a new, empty bus for every process.
-func checkSessionBus() error {
+// sessionBus returns the address of the D-Bus session bus, found as libdbus
+// (_dbus_lookup_user_bus) and sd-bus (bus_set_address_user) find it,
+// without starting one:
+//
+//  1. DBUS_SESSION_BUS_ADDRESS, unless empty or "autolaunch:";
+//  2. the socket $XDG_RUNTIME_DIR/bus;
+//  3. the socket /run/user/<uid>/bus, and the address in
+//     /run/user/<uid>/dbus-session (older Ubuntu), as godbus also looks.
+//
+// It fails with ErrNoSessionBus rather than let godbus, and so go-keyring,
+// run dbus-launch, which starts a new, empty bus for every process.
+func sessionBus() (string, error) {
 	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
-		return nil
+		return a, nil
 	}
-	dir := "/run/user/" + strconv.Itoa(os.Getuid()) + "/"
-	for _, f := range []string{"bus", "dbus-session"} {
-		if _, err := os.Stat(dir + f); err == nil {
-			return nil
+	runUser := "/run/user/" + strconv.Itoa(os.Getuid())
+	dirs := []string{runUser}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && d != runUser {
+		dirs = []string{d, runUser}
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, "bus")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Type() == fs.ModeSocket {
+			return "unix:path=" + dbus.EscapeBusAddressValue(p), nil
 		}
 	}
-	return errNoSessionBus
+	if b, err := os.ReadFile(filepath.Join(runUser, "dbus-session")); err == nil {
+		if a, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "DBUS_SESSION_BUS_ADDRESS="); ok && a != "" {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("%w: DBUS_SESSION_BUS_ADDRESS is not set and there is no $XDG_RUNTIME_DIR/bus or %s/bus", ErrNoSessionBus, runUser)
+}
+
+// probe tells whether items can be written and read now, without writing
+// one: go-keyring writes to the "login" collection, or to the one the
+// "default" alias names if there is no "login"; that collection must
+// exist and be unlocked (the Secret Service API then creates items without
+// a prompt). It sends Properties.Get Collections, ReadAlias("default") and
+// the "login" collection's Locked property together (plus Hello on a new
+// connection), and asks for Locked once more only for a collection other
+// than "login".
+func (s *secretService) probe(ctx context.Context) error {
+	if _, err := sessionBus(); err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		fresh, err := s.probeOnce(ctx)
+		if err == nil || ctx.Err() != nil || attempt == 2 || fresh && !transient(err) {
+			return err
+		}
+	}
+}
+
+func (s *secretService) probeOnce(ctx context.Context) (fresh bool, err error) {
+	conn, _, hello, err := s.connect(ctx)
+	if err != nil {
+		return true, err
+	}
+	fresh = hello != nil
+	defer func() {
+		var de dbus.Error
+		switch {
+		case err == nil, ctx.Err() != nil, errors.Is(err, ErrLocked), errors.Is(err, ErrNoCollection):
+		case transient(err):
+			s.forgetSession(conn)
+		case errors.As(err, &de) && strings.HasPrefix(de.Name, secretErrPfx):
+		default:
+			s.drop(conn)
+		}
+	}()
+
+	const props = "org.freedesktop.DBus.Properties.Get"
+	const collIface = "org.freedesktop.Secret.Collection"
+	svc := conn.Object(ssName, ssPath)
+	list := svc.GoWithContext(ctx, props, 0, make(chan *dbus.Call, 1), ssService, "Collections")
+	alias := svc.GoWithContext(ctx, ssService+".ReadAlias", 0, make(chan *dbus.Call, 1), "default")
+	loginLocked := conn.Object(ssName, loginColl).GoWithContext(ctx, props, 0, make(chan *dbus.Call, 1), collIface, "Locked")
+	if hello != nil {
+		if err := (<-hello.Done).Err; err != nil {
+			return fresh, fmt.Errorf("D-Bus Hello: %w", err)
+		}
+	}
+	var all dbus.Variant
+	err = (<-list.Done).Store(&all)
+	var def dbus.ObjectPath
+	aerr := (<-alias.Done).Store(&def)
+	var locked bool
+	lerr := (<-loginLocked.Done).Store(&locked)
+	if err != nil {
+		return fresh, callErr("Get Collections", err)
+	}
+	if aerr != nil {
+		return fresh, callErr("ReadAlias", aerr)
+	}
+	paths, _ := all.Value().([]dbus.ObjectPath)
+	coll := def
+	if slices.Contains(paths, loginColl) {
+		coll = loginColl
+	}
+	if coll == "" || coll == noneAlias || !slices.Contains(paths, coll) {
+		return fresh, fmt.Errorf(`%w: no "login" collection, and the "default" alias names none`, ErrNoCollection)
+	}
+	if coll == loginColl {
+		err = lerr
+	} else {
+		err = conn.Object(ssName, coll).CallWithContext(ctx, props, 0, collIface, "Locked").Store(&locked)
+	}
+	if err != nil {
+		return fresh, callErr("Get Locked", err)
+	}
+	if locked {
+		return fresh, fmt.Errorf("%w: Secret Service collection %s", ErrLocked, coll)
+	}
+	return fresh, nil
 }
 
 // close closes the connection, if any (for tests and benchmarks).

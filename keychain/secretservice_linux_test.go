@@ -9,14 +9,19 @@ package keychain
 // when that is not set, so it never locks a keyring it cannot unlock.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,10 +45,11 @@ func needSecretService(t testing.TB) *dbus.Conn {
 }
 
 func secretServiceConn() (*dbus.Conn, error) {
-	if err := checkSessionBus(); err != nil {
+	addr, err := sessionBus()
+	if err != nil {
 		return nil, err
 	}
-	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	conn, err := dbus.Dial(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -444,7 +450,7 @@ func unlock(t *testing.T, conn *dbus.Conn, password string) {
 func TestSecretServiceNoBus(t *testing.T) {
 	for _, addr := range []string{"unix:path=/nonexistent/sso-credproc-test-bus", ""} {
 		t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
-		if addr == "" && checkSessionBus() == nil {
+		if _, err := sessionBus(); addr == "" && err == nil {
 			continue // /run/user/<uid>/bus exists: there is a bus
 		}
 		b := newSecretService()
@@ -517,5 +523,370 @@ func benchKey(b *testing.B) string {
 func benchGet(b *testing.B, get func(service, user string) (string, error), key string) {
 	if v, err := get(svc, key); err != nil || len(v) != 1200 {
 		b.Fatalf("Get = %d bytes, %v", len(v), err)
+	}
+}
+
+func TestSecretServiceProbe(t *testing.T) {
+	needSecretService(t)
+	b := newSecretService()
+	defer b.close()
+	calls := countCalls(b)
+	s := New(b, svc, 0).(Prober)
+	if err := s.Probe(context.Background()); err != nil {
+		t.Fatalf("Probe of an unlocked keyring: %v", err)
+	}
+	// Collections, the "default" alias and the "login" collection's Locked,
+	// sent together; nothing written, nothing unlocked.
+	if got, want := calls(), map[string]int{"Hello": 1, "Get": 2, "ReadAlias": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Probe sent %v, want %v", got, want)
+	}
+	if err := s.Probe(context.Background()); err != nil {
+		t.Fatalf("second Probe: %v", err)
+	}
+	if got, want := calls(), map[string]int{"Get": 2, "ReadAlias": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("second Probe sent %v, want %v", got, want)
+	}
+}
+
+// privateBus is a dbus-daemon of the test's own, with its own
+// XDG_RUNTIME_DIR (holding the socket "bus") and XDG_DATA_HOME, so that
+// what the test does to its Secret Service touches no one else's.
+type privateBus struct {
+	addr string   // the address dbus-daemon printed, with its guid
+	run  string   // its XDG_RUNTIME_DIR; the socket is run/bus
+	env  []string // environment for programs on this bus
+}
+
+// startPrivateBus starts the bus; with activation, D-Bus starts
+// gnome-keyring on the first call to org.freedesktop.secrets, as on a
+// machine without a desktop. It skips (fails under CI) without dbus-daemon
+// and gnome-keyring-daemon.
+func startPrivateBus(t *testing.T, activation bool) *privateBus {
+	t.Helper()
+	for _, prog := range []string{"dbus-daemon", "gnome-keyring-daemon", "bash"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("CI is set but %s is missing", prog)
+			}
+			t.Skipf("no %s", prog)
+		}
+	}
+	dir, err := os.MkdirTemp("", "kc") // short: a socket path has at most 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	p := &privateBus{run: filepath.Join(dir, "run")}
+	data := filepath.Join(dir, "data")
+	for _, d := range []string{p.run, data} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	services := ""
+	if activation {
+		services = "<standard_session_servicedirs/>"
+	}
+	conf := filepath.Join(dir, "bus.conf")
+	err = os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=`+filepath.Join(p.run, "bus")+`</listen>
+  <auth>EXTERNAL</auth>
+  `+services+`
+  <policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "DBUS_SESSION_BUS_ADDRESS", "DBUS_SESSION_BUS_PID", "GNOME_KEYRING_CONTROL", "SSH_AUTH_SOCK",
+			"XDG_RUNTIME_DIR", "XDG_DATA_HOME", "DISPLAY", "WAYLAND_DISPLAY", "SSO_CREDPROC_TEST_KEYRING_PASSWORD":
+		default:
+			p.env = append(p.env, kv)
+		}
+	}
+	p.env = append(p.env, "XDG_RUNTIME_DIR="+p.run, "XDG_DATA_HOME="+data)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--nopidfile", "--print-address=1")
+	cmd.Env = p.env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The bus goes last. gnome-keyring-daemon usually leaves with its bus,
+	// but one replaced by --replace after D-Bus started it can stay: so
+	// the daemons started for this bus, known by its XDG_RUNTIME_DIR in
+	// their environment, are ended too.
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		killStartedFor(t, p.run)
+	})
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(out).ReadString('\n')
+		line <- strings.TrimSpace(l)
+	}()
+	select {
+	case p.addr = <-line:
+	case <-ctx.Done():
+		t.Fatal("dbus-daemon printed no address")
+	}
+	if p.addr == "" {
+		t.Fatal("dbus-daemon printed no address")
+	}
+	p.env = append(p.env, "DBUS_SESSION_BUS_ADDRESS="+p.addr)
+	return p
+}
+
+// killStartedFor ends the processes of this user whose environment has
+// XDG_RUNTIME_DIR=run: only programs started for one private bus have it.
+func killStartedFor(t *testing.T, run string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	mark := []byte("\x00XDG_RUNTIME_DIR=" + run + "\x00")
+	for _, f := range procs {
+		env, err := os.ReadFile(f)
+		if err != nil || !bytes.Contains(append([]byte{0}, env...), mark) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if proc, err := os.FindProcess(pid); err == nil && proc.Signal(syscall.SIGTERM) == nil {
+			t.Logf("ended %s's process %d, left behind by its bus", filepath.Base(filepath.Dir(run)), pid)
+		}
+	}
+}
+
+// use makes this process's D-Bus connections, go-keyring's shared one
+// included, go to the private bus: through DBUS_SESSION_BUS_ADDRESS, or,
+// with viaRuntimeDir, only through $XDG_RUNTIME_DIR/bus.
+func (p *privateBus) use(t *testing.T, viaRuntimeDir bool) {
+	closeSharedBus() // still on the bus of the environment
+	if viaRuntimeDir {
+		t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+		os.Unsetenv("DBUS_SESSION_BUS_ADDRESS")
+	} else {
+		t.Setenv("DBUS_SESSION_BUS_ADDRESS", p.addr)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", p.run)
+	t.Cleanup(closeSharedBus) // before the environment is restored
+}
+
+// closeSharedBus closes godbus's shared connection, which go-keyring uses,
+// so that the next go-keyring call connects to the bus the environment
+// names now. It does nothing without DBUS_SESSION_BUS_ADDRESS, lest
+// godbus run dbus-launch.
+func closeSharedBus() {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return
+	}
+	if conn, err := dbus.SessionBus(); err == nil {
+		conn.Close()
+	}
+}
+
+// sh runs a shell command line on the bus with stdin, and fails the test
+// if it fails. gnome-keyring-daemon forks a daemon that keeps its standard
+// streams: they go to a file, so that waiting ends with the command.
+func (p *privateBus) sh(t *testing.T, line, stdin string) {
+	t.Helper()
+	log, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", line)
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = p.env, strings.NewReader(stdin), log, log
+	if err := cmd.Run(); err != nil {
+		out, _ := os.ReadFile(log.Name())
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+}
+
+// waitProbe probes until Probe returns nil, for at most 10 s: a daemon
+// just started or replaced takes a moment to own its bus name.
+func waitProbe(t *testing.T, s Prober) error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := s.Probe(ctx)
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSecretServiceRuntimeDirBus: without DBUS_SESSION_BUS_ADDRESS the bus
+// is found at $XDG_RUNTIME_DIR/bus and the connection is made to that bus.
+// It has no Secret Service (and none to activate): Probe and Set say so,
+// and the hint's command starts one that works.
+func TestSecretServiceRuntimeDirBus(t *testing.T) {
+	p := startPrivateBus(t, false)
+	if err := os.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"); err == nil {
+		t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+		if got, err := sessionBus(); got != "unix:path=/nonexistent/bus" || err != nil {
+			t.Errorf("sessionBus with DBUS_SESSION_BUS_ADDRESS set = %q, %v; want the variable's", got, err)
+		}
+	}
+	p.use(t, true)
+	want := "unix:path=" + filepath.Join(p.run, "bus")
+	if got, err := sessionBus(); got != want || err != nil {
+		t.Fatalf("sessionBus = %q, %v; want %q", got, err, want)
+	}
+
+	b := newSecretService()
+	defer b.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, hello, err := b.connect(ctx)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	if err := (<-hello.Done).Err; err != nil {
+		t.Fatal(err)
+	}
+	direct, err := dbus.Dial(p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	if err := direct.Auth(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := direct.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	var id, directID string
+	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetId", 0).Store(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := direct.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetId", 0).Store(&directID); err != nil {
+		t.Fatal(err)
+	}
+	if id != directID {
+		t.Errorf("connected to the bus with id %s, want %s (the one at %s)", id, directID, p.addr)
+	}
+
+	s := New(b, svc, 0)
+	err = s.(Prober).Probe(ctx)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrNoSecretService) || Hint(err) != linuxHints.noSecretService {
+		t.Errorf("Probe of a bus without a Secret Service: %v (hint %q)", err, Hint(err))
+	}
+	err = s.Set(ctx, "k", []byte("v"))
+	if !errors.Is(err, ErrNoSecretService) {
+		t.Errorf("Set on a bus without a Secret Service: %v", err)
+	}
+
+	p.sh(t, gnomeKeyringUnlock, "new-password\n")
+	if err := waitProbe(t, s.(Prober)); err != nil {
+		t.Fatalf("Probe after running the hint's command: %v", err)
+	}
+	if err := s.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatalf("Set after running the hint's command: %v", err)
+	}
+	if got, err := s.Get(ctx, "k"); string(got) != "v" || err != nil {
+		t.Errorf("Get = %q, %v", got, err)
+	}
+}
+
+// TestSecretServiceNoCollection: gnome-keyring started by D-Bus activation
+// on a machine without a desktop has no login collection and the
+// "default" alias names none. Probe says so before anything is written;
+// the hint's command creates the login keyring.
+func TestSecretServiceNoCollection(t *testing.T) {
+	p := startPrivateBus(t, true)
+	p.use(t, false)
+	b := newSecretService()
+	defer b.close()
+	s := New(b, svc, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	err := s.(Prober).Probe(ctx)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrNoCollection) || Hint(err) != linuxHints.noCollection {
+		t.Fatalf("Probe of an activated gnome-keyring: %v (hint %q)", err, Hint(err))
+	}
+	t.Logf("Probe: %v", err)
+	err = s.Set(ctx, "k", []byte("v"))
+	if !errors.Is(err, ErrNoCollection) {
+		t.Errorf("Set: %v, want ErrNoCollection", err)
+	}
+	t.Logf("Set: %v", err)
+
+	p.sh(t, gnomeKeyringUnlock, "new-password\n")
+	if err := waitProbe(t, s.(Prober)); err != nil {
+		t.Fatalf("Probe after running the hint's command: %v", err)
+	}
+	if err := s.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatalf("Set after running the hint's command: %v", err)
+	}
+	if got, err := s.Get(ctx, "k"); string(got) != "v" || err != nil {
+		t.Errorf("Get = %q, %v", got, err)
+	}
+}
+
+// TestSecretServiceUnlockHint: a locked login collection is reported as
+// locked (not as a missing Secret Service), and the hint's headless
+// command unlocks it, on a running gnome-keyring of the test's own.
+func TestSecretServiceUnlockHint(t *testing.T) {
+	p := startPrivateBus(t, false)
+	p.use(t, false)
+	const password = "private-test-password"
+	p.sh(t, "gnome-keyring-daemon --unlock --components=secrets", password)
+	b := newSecretService()
+	defer b.close()
+	s := New(b, svc, 0)
+	if err := waitProbe(t, s.(Prober)); err != nil {
+		t.Fatalf("Probe of the new keyring: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Set(ctx, "before", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, _, _, err := b.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock(t, conn)
+	err = s.(Prober).Probe(ctx)
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrLocked) || Hint(err) != linuxHints.locked {
+		t.Fatalf("Probe of a locked keyring: %v (hint %q)", err, Hint(err))
+	}
+	err = s.Set(ctx, "k", []byte("v"))
+	if !errors.Is(err, ErrLocked) || Hint(err) != linuxHints.locked {
+		t.Errorf("Set into a locked keyring: %v (hint %q)", err, Hint(err))
+	}
+	_, err = s.Get(ctx, "before")
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("Get from a locked keyring: %v", err)
+	}
+
+	p.sh(t, gnomeKeyringUnlock, password+"\n")
+	if err := waitProbe(t, s.(Prober)); err != nil {
+		t.Fatalf("Probe after running the hint's command: %v", err)
+	}
+	if got, err := s.Get(ctx, "before"); string(got) != "v" || err != nil {
+		t.Errorf("Get after unlocking = %q, %v", got, err)
+	}
+	if err := s.Set(ctx, "k", []byte("v")); err != nil {
+		t.Errorf("Set after unlocking: %v", err)
 	}
 }
