@@ -26,11 +26,15 @@ type Opener struct {
 	Settle time.Duration
 }
 
-// Open opens url, trying each $BROWSER entry in turn, then the platform opener.
+// Open opens url with the $BROWSER entries, each in turn, when BROWSER is
+// set, else with the platform opener. A set BROWSER is the user's choice
+// and the last word: the platform opener is not tried after it (xdg-open
+// would run $BROWSER again, and a browser entry that failed may already
+// have shown the page).
 func (o *Opener) Open(url string) error {
 	var errs []error
 	if o.Getenv != nil {
-		if list := o.Getenv("BROWSER"); list != "" {
+		if list := o.Getenv("BROWSER"); strings.Trim(list, string(filepath.ListSeparator)+" \t") != "" {
 			for _, entry := range filepath.SplitList(list) {
 				if strings.TrimSpace(entry) == "" {
 					continue
@@ -41,6 +45,7 @@ func (o *Opener) Open(url string) error {
 				}
 				errs = append(errs, fmt.Errorf("BROWSER entry %q: %w", entry, err))
 			}
+			return &OpenError{Tried: errs}
 		}
 	}
 	cmd, err := platformCommand(url)

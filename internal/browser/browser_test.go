@@ -58,12 +58,9 @@ func TestBrowserAllFail(t *testing.T) {
 		t.Skip("uses /bin/sh")
 	}
 	t.Setenv("PATH", t.TempDir()) // no platform opener either
-	o := &Opener{Getenv: func(string) string { return "exit 3" }}
+	o := &Opener{Getenv: func(string) string { return "" }}
 	err := o.Open("http://x")
-	if err == nil {
-		t.Fatal("want an error when every opener fails")
-	}
-	if !strings.Contains(err.Error(), "exit 3") || !strings.Contains(err.Error(), "no browser opener") {
+	if err == nil || !strings.Contains(err.Error(), "no browser opener") {
 		t.Errorf("error does not name what failed: %v", err)
 	}
 }
@@ -79,10 +76,16 @@ func TestBrowserFailuresNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir)
-	o := &Opener{Getenv: func(string) string { return "/bin/false" }}
-	err := o.Open("http://x")
-	want := `BROWSER entry "/bin/false": exit status 1; xdg-open: exit status 1`
-	if err == nil || err.Error() != want {
-		t.Errorf("err = %v, want %s", err, want)
+	for browser, want := range map[string]string{
+		// A set BROWSER is the last word: xdg-open is not run after it.
+		"/bin/false":        `BROWSER entry "/bin/false": exit status 1`,
+		"exit 3:/bin/false": `BROWSER entry "exit 3": exit status 3; BROWSER entry "/bin/false": exit status 1`,
+		"":                  `xdg-open: exit status 1`,
+	} {
+		o := &Opener{Getenv: func(string) string { return browser }}
+		err := o.Open("http://x")
+		if err == nil || err.Error() != want {
+			t.Errorf("BROWSER=%q: err = %v, want %s", browser, err, want)
+		}
 	}
 }
