@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +88,45 @@ func Python(t testing.TB, modules ...string) (path, version string) {
 			"apt-get install "+strings.Join(pkgs, " "))
 	}
 	return py, strings.TrimSpace(string(out))
+}
+
+// BotocoreServices is a probe for PythonWithBotocore: botocore's
+// configloader reports [services] sections (botocore 1.31 and newer;
+// Debian bookworm's python3-botocore is 1.29 and does not).
+const BotocoreServices = `import botocore, botocore.configloader as c, os, tempfile
+fd, name = tempfile.mkstemp()
+os.write(fd, b"[default]\\n"); os.close(fd)
+try:
+    assert "services" in c.load_config(name), "botocore " + botocore.__version__ + " does not read [services] sections"
+finally:
+    os.remove(name)
+print(botocore.__version__, end="")
+`
+
+// PythonWithBotocore returns the first interpreter of
+// $SSO_CREDPROC_TEST_PYTHON, /usr/bin/python3 and python3 on PATH, in that
+// order, for which the Python script probe succeeds, and what the probe
+// printed.
+func PythonWithBotocore(t testing.TB, probe string) (path, version string) {
+	t.Helper()
+	var tried []string
+	candidates := []string{os.Getenv("SSO_CREDPROC_TEST_PYTHON"), "/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for i, py := range candidates {
+		if py == "" || slices.Contains(candidates[:i], py) {
+			continue
+		}
+		out, err := command(t, 30*time.Second, py, "-c", probe).CombinedOutput()
+		if err == nil {
+			return py, strings.TrimSpace(string(out))
+		}
+		tried = append(tried, fmt.Sprintf("%s: %s", py, lastLine(out)))
+	}
+	Missing(t, "botocore", "no python3 with a botocore that reads [services] sections: "+strings.Join(tried, "; "),
+		"a botocore of 1.31 or newer for python3 (set SSO_CREDPROC_TEST_PYTHON to its interpreter)")
+	return "", ""
 }
 
 // Chromium returns the path of the Chromium binary and its version line.
