@@ -83,7 +83,7 @@ func Python(t testing.TB, modules ...string) (path, version string) {
 		for _, m := range modules {
 			pkgs = append(pkgs, "python3-"+m)
 		}
-		Missing(t, strings.Join(append([]string{"python3"}, pkgs...), " "),
+		Missing(t, strings.Join(pkgs, "+"),
 			fmt.Sprintf("%s cannot import %s: %s", py, strings.Join(modules, ", "), lastLine(out)),
 			"apt-get install "+strings.Join(pkgs, " "))
 	}
