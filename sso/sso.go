@@ -58,6 +58,9 @@ type RoleCredentials struct {
 const (
 	CodeMalformed = "MalformedAnswer"
 	CodeTimeout   = "Timeout"
+	// CodeUnreachable: no HTTP answer at all (connection refused, a name
+	// that does not resolve, an untrusted certificate, a proxy failure).
+	CodeUnreachable = "Unreachable"
 )
 
 // Error is a failed IAM Identity Center call. Code is the service's exception
@@ -72,6 +75,8 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := e.Op + ": "
 	switch {
+	case (e.Code == CodeUnreachable || e.Code == CodeTimeout) && e.Message != "":
+		msg += e.Message
 	case e.Code != "" && e.Message != "":
 		msg += e.Code + ": " + e.Message
 	case e.Code != "":
@@ -100,10 +105,21 @@ func HasCode(err error, codes ...string) bool {
 	return false
 }
 
-// IsSessionGone reports whether err means the refresh token or the client
-// registration can no longer be used, so a new login is needed.
+// IsSessionGone reports whether err means the refresh token (or the grant
+// being redeemed) can no longer be used, so a new sign-in is needed. The
+// client registration itself was accepted; see IsClientRejected.
 func IsSessionGone(err error) bool {
-	return HasCode(err, "InvalidGrantException", "InvalidClientException", "ExpiredTokenException", "UnauthorizedClientException", "AccessDeniedException")
+	return HasCode(err, "InvalidGrantException", "ExpiredTokenException", "AccessDeniedException")
+}
+
+// IsClientRejected reports whether SSO OIDC refused the client registration
+// itself: InvalidClientException (the service does not know the client, or
+// its secret has expired, RFC 6749 §5.2 invalid_client) or
+// UnauthorizedClientException (the client may not use this grant,
+// unauthorized_client). The registration must be replaced before any
+// sign-in is started with it.
+func IsClientRejected(err error) bool {
+	return HasCode(err, "InvalidClientException", "UnauthorizedClientException")
 }
 
 // IsUnauthorized reports whether the portal rejected the access token.

@@ -6,10 +6,12 @@
 package tokencache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/keychain"
@@ -88,9 +90,25 @@ type Cache struct {
 	Notify func(msg string)
 	// Debugf logs what the cache decides (never secrets); may be nil.
 	Debugf func(format string, args ...any)
+	// OnSignIn, when set, is called as a sign-in starts, with its deadline.
+	OnSignIn func(deadline time.Time)
 
-	client SSO
-	start  time.Time // wall-clock time Credentials was called
+	client     SSO
+	start      time.Time // wall-clock time Credentials was called
+	registered bool      // a client was registered in this run
+	waitNote   sync.Once
+}
+
+// issueTimeout bounds a call whose answer the service commits to (a
+// refresh that may rotate the refresh token) and the keychain write of what
+// it issued, once they no longer follow the caller's context; see detached.
+const issueTimeout = 45 * time.Second
+
+// detached returns a context that is not cancelled with ctx (a signal, the
+// caller giving up) but ends after d: for calls and writes that must finish
+// once started, so that what the service has just issued is never lost.
+func detached(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
 func (c *Cache) now() time.Time {
@@ -133,7 +151,7 @@ func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error)
 	}
 	credKey := t.credentialsKey()
 
-	lease, err := c.Locks.Lock(ctx, credKey)
+	lease, err := c.lock(ctx, credKey, t.Session)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +166,7 @@ func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string,
 		c.debugf("role credentials written by another sso-credproc")
 		return cr, err
 	}
-	if err := c.peerFailure(lease, "get role credentials"); err != nil {
+	if err := c.peerFailure(lease, stepRoleCredentials); err != nil {
 		return nil, err
 	}
 	var rejected string
@@ -167,7 +185,7 @@ func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string,
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, &stepError{step: stepRoleCredentials, err: err}
 		}
 		cr := &Credentials{
 			AccessKeyID:     rc.AccessKeyID,
@@ -176,7 +194,7 @@ func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string,
 			Expiration:      rc.Expiration,
 			AccountID:       t.AccountID,
 		}
-		if err := c.put(ctx, credKey, newStoredCredentials(t, cr)); err != nil {
+		if err := c.keep(ctx, credKey, newStoredCredentials(t, cr)); err != nil {
 			return nil, err
 		}
 		return cr, nil
@@ -211,7 +229,7 @@ func (c *Cache) token(ctx context.Context, s Session, rejected string) (*storedT
 	if c.fresh(tok, rejected) {
 		return tok, nil
 	}
-	lease, err := c.Locks.Lock(ctx, key)
+	lease, err := c.lock(ctx, key, s)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +248,7 @@ func (c *Cache) tokenLocked(ctx context.Context, s Session, key, rejected string
 		return tok, nil
 	}
 	if !c.usable(tok, rejected) {
-		if err := c.peerFailure(lease, "sign in"); err != nil {
+		if err := c.peerFailure(lease, stepSignIn); err != nil {
 			return nil, err
 		}
 	}
@@ -240,16 +258,23 @@ func (c *Cache) tokenLocked(ctx context.Context, s Session, key, rejected string
 		return nil, err
 	}
 	if tok != nil && tok.RefreshToken != "" && reg != nil && reg.ClientID == tok.ClientID {
-		now := c.now()
 		c.debugf("refreshing the access token (expires %s)", tok.ExpiresAt.Format(time.RFC3339))
-		nt, err := c.sso().Refresh(ctx, reg.registration(), tok.RefreshToken, now)
+		nt, err := c.refresh(ctx, s, key, reg, tok)
 		switch {
 		case err == nil:
-			st := newStoredToken(s, reg.ClientID, nt)
-			if err := c.put(ctx, key, st); err != nil {
+			return nt, nil
+		case errors.As(err, new(*StoreError)):
+			return nil, err
+		case sso.IsClientRejected(err):
+			c.debugf("SSO OIDC refused the client registration (%v); it will be replaced before any sign-in", err)
+			if tok, err = c.forgetClient(ctx, s, key, tok, rejected); err != nil {
 				return nil, err
 			}
-			return st, nil
+			if tok != nil {
+				// The access token still works; only its refresh token
+				// died with the client.
+				return tok, nil
+			}
 		case sso.IsSessionGone(err):
 			c.debugf("the refresh token was refused (%v); signing in again", err)
 		case c.usable(tok, rejected):
@@ -258,13 +283,59 @@ func (c *Cache) tokenLocked(ctx context.Context, s Session, key, rejected string
 			c.debugf("refresh failed (%v); the current token is still valid", err)
 			return tok, nil
 		default:
-			return nil, fmt.Errorf("refresh the SSO token: %w", err)
+			return nil, &stepError{step: stepRefresh, err: fmt.Errorf("refresh the SSO token: %w", err)}
 		}
 	} else if c.usable(tok, rejected) {
 		// Legacy tokens have no refresh token: use them to the end.
 		return tok, nil
 	}
 	return c.login(ctx, s, key)
+}
+
+// refresh redeems tok's refresh token and stores the answer. The call and
+// the write run to their end even when ctx is cancelled (a signal): the
+// service may rotate the refresh token, revoking the old one, and what it
+// just issued must not be lost. Without a new refresh token in the answer
+// the old one is kept (RFC 6749 §6: the server MAY issue a new one; when it
+// does not, the client keeps using the one it has).
+func (c *Cache) refresh(ctx context.Context, s Session, key string, reg *storedRegistration, tok *storedToken) (*storedToken, error) {
+	dctx, cancel := detached(ctx, issueTimeout)
+	defer cancel()
+	nt, err := c.sso().Refresh(dctx, reg.registration(), tok.RefreshToken, c.now())
+	if err != nil {
+		return nil, err
+	}
+	st := newStoredToken(s, reg.ClientID, nt)
+	if st.RefreshToken == "" {
+		st.RefreshToken = tok.RefreshToken
+	}
+	if err := c.keep(ctx, key, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// forgetClient drops the stored registration that the service refused and
+// the refresh token bound to it. The access token, when still usable, is
+// kept without its refresh token (it is the user's and works until it
+// expires) and returned; otherwise the token item is deleted and nil is
+// returned.
+func (c *Cache) forgetClient(ctx context.Context, s Session, key string, tok *storedToken, rejected string) (*storedToken, error) {
+	if err := c.remove(ctx, s.registrationKey()); err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		return nil, nil
+	}
+	if c.usable(tok, rejected) {
+		kept := *tok
+		kept.RefreshToken = ""
+		if err := c.keep(ctx, key, &kept); err != nil {
+			return nil, err
+		}
+		return &kept, nil
+	}
+	return nil, c.remove(ctx, key)
 }
 
 func (c *Cache) login(ctx context.Context, s Session, key string) (*storedToken, error) {
@@ -274,39 +345,102 @@ func (c *Cache) login(ctx context.Context, s Session, key string) (*storedToken,
 		return nil, err
 	}
 	if reg == nil || !reg.fits(pkce, s.Scopes, c.now()) {
-		c.debugf("registering a public client (pkce=%t)", pkce)
-		r, err := c.sso().Register(ctx, s.Scopes, pkce, s.StartURL)
-		if err != nil {
-			return nil, fmt.Errorf("register the client: %w", err)
-		}
-		reg = newStoredRegistration(s, r)
-		if err := c.put(ctx, s.registrationKey(), reg); err != nil {
+		if reg, err = c.register(ctx, s, pkce); err != nil {
 			return nil, err
 		}
 	}
+	for {
+		tok, err := c.signIn(ctx, s, reg, pkce)
+		if sso.IsClientRejected(err) {
+			if c.registered {
+				// Refused right after registering: registering again would
+				// only loop.
+				return nil, &stepError{step: stepSignIn, err: &ClientRejectedError{StartURL: s.StartURL, Err: err}}
+			}
+			c.debugf("SSO OIDC refused the stored client registration (%v); registering a new one", err)
+			if _, err := c.forgetClient(ctx, s, key, nil, ""); err != nil {
+				return nil, err
+			}
+			if reg, err = c.register(ctx, s, pkce); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		st := newStoredToken(s, reg.ClientID, tok)
+		if err := c.keep(ctx, key, st); err != nil {
+			return nil, err
+		}
+		if c.Notify != nil {
+			c.Notify(fmt.Sprintf("signed in to %s%s; the session token is valid until %s%s",
+				s.StartURL, sessionLabel(s), st.ExpiresAt.Local().Format("2006-01-02 15:04 MST"), refreshNote(st)))
+		}
+		return st, nil
+	}
+}
+
+// register registers a new public client and stores it.
+func (c *Cache) register(ctx context.Context, s Session, pkce bool) (*storedRegistration, error) {
+	c.debugf("registering a public client (pkce=%t)", pkce)
+	r, err := c.sso().Register(ctx, s.Scopes, pkce, s.StartURL)
+	if err != nil {
+		return nil, &stepError{step: stepSignIn, err: fmt.Errorf("register the client: %w", err)}
+	}
+	c.registered = true
+	reg := newStoredRegistration(s, r)
+	if err := c.keep(ctx, s.registrationKey(), reg); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// signIn runs the browser or device-code flow with reg, bounded by the
+// login timeout.
+func (c *Cache) signIn(ctx context.Context, s Session, reg *storedRegistration, pkce bool) (*sso.Token, error) {
 	lctx, cancel := context.WithTimeout(ctx, c.Policy.LoginTimeout)
 	defer cancel()
 	o := sso.LoginOptions{StartURL: s.StartURL, Scopes: s.Scopes, Browser: c.Browser, Notify: c.Notify, Now: c.Now}
 	if c.Notify != nil {
 		c.Notify(fmt.Sprintf("signing in to %s (waiting up to %s)", s.StartURL, c.Policy.LoginTimeout))
 	}
-	var tok *sso.Token
+	if c.OnSignIn != nil {
+		dl, _ := lctx.Deadline()
+		c.OnSignIn(dl)
+	}
+	var (
+		tok *sso.Token
+		err error
+	)
 	if pkce {
 		tok, err = c.sso().LoginPKCE(lctx, reg.registration(), o)
 	} else {
 		tok, err = c.sso().LoginDevice(lctx, reg.registration(), o)
 	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, &LoginTimeoutError{Timeout: c.Policy.LoginTimeout, Err: err}
-		}
-		return nil, fmt.Errorf("sign in to %s: %w", s.StartURL, err)
-	}
-	st := newStoredToken(s, reg.ClientID, tok)
-	if err := c.put(ctx, key, st); err != nil {
+	switch {
+	case err == nil:
+		return tok, nil
+	case sso.IsClientRejected(err):
 		return nil, err
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return nil, &stepError{step: stepSignIn, err: &LoginTimeoutError{Timeout: c.Policy.LoginTimeout, Err: err}}
 	}
-	return st, nil
+	return nil, &stepError{step: stepSignIn, err: fmt.Errorf("sign in to %s: %w", s.StartURL, err)}
+}
+
+func sessionLabel(s Session) string {
+	if s.Name == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (sso-session %s, %s)", s.Name, s.Region)
+}
+
+func refreshNote(t *storedToken) string {
+	if t.RefreshToken == "" {
+		return ""
+	}
+	return ", and is refreshed without a browser after that until the session ends"
 }
 
 // registration returns the stored registration; nil when there is none or
@@ -350,25 +484,91 @@ func (c *Cache) fresh(t *storedToken, rejected string) bool {
 	return t.RefreshToken == "" || t.ExpiresAt.Sub(c.now()) > c.Policy.RefreshWindow+c.Policy.ClockSkew
 }
 
+// lockWaitNote is how long a copy waits for a lock before it tells the
+// user why it is waiting (a peer is most likely waiting for a sign-in).
+var lockWaitNote = time.Second
+
+// lock takes the lock called name; when that takes longer than
+// lockWaitNote it tells the user, once per run, that it is waiting for
+// another sso-credproc.
+func (c *Cache) lock(ctx context.Context, name string, s Session) (Lease, error) {
+	if c.Notify == nil {
+		return c.Locks.Lock(ctx, name)
+	}
+	t := time.AfterFunc(lockWaitNote, func() {
+		c.waitNote.Do(func() {
+			c.Notify(fmt.Sprintf("waiting for another sso-credproc that is signing in to %s (or renewing its credentials)", s.StartURL))
+		})
+	})
+	defer t.Stop()
+	return c.Locks.Lock(ctx, name)
+}
+
+// What a failure was about, as the next holder of the lock reports it.
+const (
+	stepSignIn          = "sign in"
+	stepRefresh         = "refresh the SSO token"
+	stepRoleCredentials = "get role credentials"
+)
+
+// stepError marks err with the step that failed; its message is err's.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// failedStep returns the step err says failed, and the message to pass on:
+// for a PeerError the first cause, never a chain of peers.
+func failedStep(err error) (step, msg string) {
+	var pe *PeerError
+	if errors.As(err, &pe) {
+		return pe.What, pe.Msg
+	}
+	step = stepRoleCredentials
+	var se *stepError
+	if errors.As(err, &se) {
+		step = se.step
+	}
+	return step, err.Error()
+}
+
 // peerFailure returns a PeerError when the lock's previous holder failed
 // after this call began: another copy just tried the same thing and failed
 // (often: the user did not finish the sign-in), so this one does not open
 // one more browser tab or hammer the service. A failure from before this
-// call began is history; this call tries again.
+// call began is history; this call tries again. what is used when the
+// holder did not say which step failed.
 func (c *Cache) peerFailure(lease Lease, what string) error {
-	if msg, at := lease.PrevFailure(); msg != "" && at.After(c.start) {
-		return &PeerError{What: what, Msg: msg}
+	if f := lease.PrevFailure(); f != nil && f.At.After(c.start) {
+		return &PeerError{What: cmp.Or(f.Step, what), Msg: f.Msg}
 	}
 	return nil
 }
 
 // PeerError reports that another sso-credproc process, which this one
-// waited for, failed at the same task.
+// waited for, failed: What is the step that failed ("sign in", "refresh the
+// SSO token", "get role credentials"), Msg the first cause, one line.
 type PeerError struct{ What, Msg string }
 
 func (e *PeerError) Error() string {
 	return fmt.Sprintf("another sso-credproc running at the same time failed to %s: %s", e.What, e.Msg)
 }
+
+// ClientRejectedError says that SSO OIDC refused a client registration it
+// had just issued, so registering once more would not help.
+type ClientRejectedError struct {
+	StartURL string
+	Err      error
+}
+
+func (e *ClientRejectedError) Error() string {
+	return fmt.Sprintf("IAM Identity Center refused the client it has just registered for %s: %v", e.StartURL, e.Err)
+}
+
+func (e *ClientRejectedError) Unwrap() error { return e.Err }
 
 // LoginTimeoutError says the user did not finish signing in in time.
 type LoginTimeoutError struct {

@@ -45,17 +45,44 @@ type fakeSSO struct {
 	loginErr   func(ctx context.Context) error
 
 	validRefresh map[string]bool
+	clients      map[string]bool // client IDs the service knows
+	keepRefresh  bool            // refresh answers carry no refreshToken
+	rejectAll    bool            // every client is refused, new ones too
+	// badAuthorize counts browser sign-ins started with a client the
+	// service does not know: the authorize page fails and the user is stuck.
+	badAuthorize atomic.Int32
 }
 
 func newFakeSSO(c *clock) *fakeSSO {
-	return &fakeSSO{clock: c, tokenTTL: time.Hour, credTTL: time.Hour, regTTL: 90 * 24 * time.Hour, validRefresh: map[string]bool{}}
+	return &fakeSSO{clock: c, tokenTTL: time.Hour, credTTL: time.Hour, regTTL: 90 * 24 * time.Hour, validRefresh: map[string]bool{}, clients: map[string]bool{}}
 }
+
+// forgetClients makes the service forget every registration (and with it
+// every refresh token), as when a registration expires on the service's
+// side or a fake restarts.
+func (f *fakeSSO) forgetClients() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.clients)
+	clear(f.validRefresh)
+}
+
+func (f *fakeSSO) knows(reg *sso.Registration) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.rejectAll && f.clients[reg.ClientID]
+}
+
+var errInvalidClient = &sso.Error{Op: "CreateToken", Code: "InvalidClientException", Message: "Invalid client provided"}
 
 func (f *fakeSSO) next(prefix string) string { return fmt.Sprintf("%s-%d", prefix, f.n.Add(1)) }
 
 func (f *fakeSSO) Register(ctx context.Context, scopes []string, pkce bool, issuer string) (*sso.Registration, error) {
 	f.register.Add(1)
 	r := &sso.Registration{ClientID: f.next("client"), ClientSecret: f.next("secret"), ExpiresAt: f.clock.Now().Add(f.regTTL), Scopes: scopes}
+	f.mu.Lock()
+	f.clients[r.ClientID] = true
+	f.mu.Unlock()
 	if pkce {
 		r.GrantTypes = []string{sso.GrantAuthorizationCode, sso.GrantRefreshToken}
 	}
@@ -84,11 +111,20 @@ func (f *fakeSSO) login(ctx context.Context) (*sso.Token, error) {
 
 func (f *fakeSSO) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.LoginOptions) (*sso.Token, error) {
 	f.pkce.Add(1)
+	if !f.knows(reg) {
+		// The authorize page answers 400; nothing comes back.
+		f.badAuthorize.Add(1)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	return f.login(ctx)
 }
 
 func (f *fakeSSO) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.LoginOptions) (*sso.Token, error) {
 	f.device.Add(1)
+	if !f.knows(reg) {
+		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: "InvalidClientException", Message: "Invalid client provided"}
+	}
 	return f.login(ctx)
 }
 
@@ -98,6 +134,9 @@ func (f *fakeSSO) Refresh(ctx context.Context, reg *sso.Registration, rt string,
 		if err := f.refreshErr(); err != nil {
 			return nil, err
 		}
+	}
+	if !f.knows(reg) {
+		return nil, errInvalidClient
 	}
 	f.mu.Lock()
 	ok := f.validRefresh[rt]
@@ -113,10 +152,21 @@ func (f *fakeSSO) Refresh(ctx context.Context, reg *sso.Registration, rt string,
 		f.validRefresh[t.RefreshToken] = true
 		f.mu.Unlock()
 	}
+	if f.keepRefresh {
+		t.RefreshToken = ""
+	}
+	if err := ctx.Err(); err != nil {
+		// The service has answered (and rotated), but a cancelled HTTP
+		// call loses the answer.
+		return nil, err
+	}
 	return t, nil
 }
 
 func (f *fakeSSO) RoleCredentials(ctx context.Context, at, acct, role string) (*sso.RoleCredentials, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	f.role.Add(1)
 	if f.roleErr != nil {
 		if err := f.roleErr(at); err != nil {

@@ -23,12 +23,21 @@ type Locker interface {
 
 // Lease is a held lock.
 type Lease interface {
-	// PrevFailure is the one-line failure left by the previous holder and
-	// when it was left; "" when the previous holder succeeded.
-	PrevFailure() (msg string, at time.Time)
+	// PrevFailure is the failure left by the previous holder; nil when the
+	// previous holder succeeded.
+	PrevFailure() *Failure
 	// Release gives the lock up. A non-nil failure is left for the next
-	// holder (see PrevFailure); nil clears it.
+	// holder (see PrevFailure): the step that failed and its first cause
+	// (a PeerError passes on its peer's, so waiters never stack up
+	// "another sso-credproc failed" prefixes); nil clears it.
 	Release(failure error)
+}
+
+// Failure is what a lock holder left behind when it failed.
+type Failure struct {
+	Step string    // e.g. "sign in"; "" when not known
+	Msg  string    // one line
+	At   time.Time // when it was left
 }
 
 // FileLocker locks files in Dir with flock(2) / LockFileEx.
@@ -64,9 +73,13 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 	}
 	ls := &fileLease{fl: fl, note: strings.TrimSuffix(path, ".lock") + ".failed"}
 	if b, err := os.ReadFile(ls.note); err == nil {
-		ts, msg, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		ts, rest, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		step, msg, ok := strings.Cut(rest, "\t")
+		if !ok {
+			step, msg = "", rest
+		}
 		if n, err := strconv.ParseInt(ts, 10, 64); err == nil && msg != "" {
-			ls.prev, ls.prevAt = msg, time.Unix(0, n)
+			ls.prev = &Failure{Step: step, Msg: msg, At: time.Unix(0, n)}
 		}
 	}
 	return ls, nil
@@ -85,19 +98,19 @@ var ErrLockTimeout = errors.New("lock wait timed out")
 func (e *LockTimeoutError) Is(target error) bool { return target == ErrLockTimeout }
 
 type fileLease struct {
-	fl     *flock.Flock
-	note   string
-	prev   string
-	prevAt time.Time
+	fl   *flock.Flock
+	note string
+	prev *Failure
 }
 
-func (l *fileLease) PrevFailure() (string, time.Time) { return l.prev, l.prevAt }
+func (l *fileLease) PrevFailure() *Failure { return l.prev }
 
 func (l *fileLease) Release(failure error) {
 	if failure != nil {
-		msg := strings.Join(strings.Fields(failure.Error()), " ")
-		_ = os.WriteFile(l.note, []byte(strconv.FormatInt(time.Now().UnixNano(), 10)+" "+msg+"\n"), 0o600)
-	} else if l.prev != "" {
+		step, msg := failedStep(failure)
+		line := strconv.FormatInt(time.Now().UnixNano(), 10) + " " + oneLine(step) + "\t" + oneLine(msg) + "\n"
+		_ = os.WriteFile(l.note, []byte(line), 0o600)
+	} else if l.prev != nil {
 		_ = os.Remove(l.note)
 	}
 	_ = l.fl.Unlock()
@@ -109,3 +122,5 @@ func fileName(name string) string {
 	sum := sha256.Sum256([]byte(name))
 	return hex.EncodeToString(sum[:12])
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

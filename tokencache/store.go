@@ -140,13 +140,30 @@ func (c *Cache) get(ctx context.Context, key string, v stored) (bool, error) {
 	return true, nil
 }
 
-func (c *Cache) put(ctx context.Context, key string, v stored) error {
+// keep writes v under key. The write runs to its end even when ctx is
+// cancelled (a signal, a caller giving up), bounded by issueTimeout: it
+// holds what the service has just issued, which may exist nowhere else (a
+// rotated refresh token revokes the old one).
+func (c *Cache) keep(ctx context.Context, key string, v stored) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := c.Store.Set(ctx, key, b); err != nil {
+	dctx, cancel := detached(ctx, issueTimeout)
+	defer cancel()
+	if err := c.Store.Set(dctx, key, b); err != nil {
 		return &StoreError{Op: "write", Key: key, Err: err}
+	}
+	return nil
+}
+
+// remove deletes key, to its end like keep: a half-done clean-up would
+// leave a registration the service has refused.
+func (c *Cache) remove(ctx context.Context, key string) error {
+	dctx, cancel := detached(ctx, issueTimeout)
+	defer cancel()
+	if err := c.Store.Delete(dctx, key); err != nil {
+		return &StoreError{Op: "delete", Key: key, Err: err}
 	}
 	return nil
 }

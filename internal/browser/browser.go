@@ -44,16 +44,28 @@ func (o *Opener) Open(url string) error {
 		}
 	}
 	cmd, err := platformCommand(url)
-	if err != nil {
-		errs = append(errs, err)
-		return errors.Join(errs...)
+	if err == nil {
+		if err = o.run(cmd); err == nil {
+			return nil
+		}
+		err = fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
 	}
-	if err := o.run(cmd); err != nil {
-		errs = append(errs, err)
-		return errors.Join(errs...)
-	}
-	return nil
+	return &OpenError{Tried: append(errs, err)}
 }
+
+// OpenError lists why each way of opening the browser failed.
+type OpenError struct{ Tried []error }
+
+// Error returns one line: each attempt's failure, separated by "; ".
+func (e *OpenError) Error() string {
+	parts := make([]string, len(e.Tried))
+	for i, err := range e.Tried {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e *OpenError) Unwrap() []error { return e.Tried }
 
 // run starts cmd and waits briefly: a command that fails at once (not found,
 // exit status non-zero) is an error; one still running counts as opened and

@@ -67,3 +67,22 @@ func TestBrowserAllFail(t *testing.T) {
 		t.Errorf("error does not name what failed: %v", err)
 	}
 }
+
+// Each failed attempt is named once, on one line: not "exit status 1 exit
+// status 1".
+func TestBrowserFailuresNamed(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses /bin/sh")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	o := &Opener{Getenv: func(string) string { return "/bin/false" }}
+	err := o.Open("http://x")
+	want := `BROWSER entry "/bin/false": exit status 1; xdg-open: exit status 1`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}

@@ -49,6 +49,14 @@ type Env struct {
 	// Handoff runs sso-credproc-renew with the same arguments and returns
 	// its exit status (on Unix it replaces this process).
 	Handoff func() int
+	// ParentGone, when non-nil, is closed when the process that started
+	// this one has gone (a caller that gave up waiting). Run then calls
+	// Detach, so that the caller's pipes close at once, tells the user on
+	// the terminal, and finishes what it was doing (a sign-in the user has
+	// started) in the background, within the same deadlines.
+	ParentGone <-chan struct{}
+	// Detach closes stdout and stderr for good (see ParentGone).
+	Detach func() error
 }
 
 type options struct {
@@ -137,6 +145,7 @@ func Run(ctx context.Context, e Env) int {
 		// browser elsewhere (the user's laptop, over SSH) cannot reach;
 		// a device code can be approved from anywhere.
 		cache.UseDeviceCode = true
+		cache.Browser = nil // there is nothing to open it in
 		ui.debugf("no display and no BROWSER: signing in with a device code")
 	}
 	if ui.debug {
@@ -155,6 +164,19 @@ func Run(ctx context.Context, e Env) int {
 		Session:   tokencache.Session{Name: p.SessionName, StartURL: p.StartURL, Region: p.Region, Scopes: p.Scopes},
 		AccountID: p.AccountID,
 		RoleName:  p.RoleName,
+	}
+	if e.ParentGone != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-done:
+				return
+			case <-e.ParentGone:
+			}
+			ui.detach(e.Detach)
+		}()
+		cache.OnSignIn = ui.signingIn
 	}
 	var cr *tokencache.Credentials
 	if e.NewSSO == nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -24,24 +25,41 @@ func runHint(err error, o *options, p *profile.Profile) string {
 	var (
 		lt *tokencache.LoginTimeoutError
 		pe *tokencache.PeerError
+		cr *tokencache.ClientRejectedError
 	)
 	switch {
-	case errors.Is(err, keychain.ErrUnavailable):
+	case errors.Is(err, context.Canceled):
+		return ""
+	case errors.Is(err, keychain.ErrUnavailable), errors.Is(err, keychain.ErrCorrupt), errors.Is(err, keychain.ErrTooLarge):
 		return keychain.Hint(err)
 	case errors.As(err, &lt):
 		return fmt.Sprintf("run it again and finish signing in within %s, or allow more time: %s --login-timeout 10m", lt.Timeout, again)
+	case errors.As(err, &pe) && pe.What == "sign in":
+		return "run the command again and finish the sign-in in the browser: " + again
 	case errors.As(err, &pe):
 		return "run the command again: " + again
+	case errors.As(err, &cr):
+		return fmt.Sprintf("check sso_start_url (%s) and sso_region (%s) in %s, and the SSO OIDC endpoint in use%s", p.StartURL, p.Region, p.File, endpointNote(p.OIDCEndpoint))
+	case sso.HasCode(err, sso.CodeUnreachable, sso.CodeTimeout):
+		return "check the network connection and any proxy (HTTPS_PROXY, NO_PROXY)" + endpointNote(p.OIDCEndpoint+p.PortalEndpoint) + "; then run: " + again
 	case errors.Is(err, tokencache.ErrLockTimeout):
 		return "another sso-credproc is still signing in for this profile; finish that sign-in or end that process, then run: " + again
 	case sso.IsSessionGone(err) || sso.IsUnauthorized(err):
 		return "sign in again: " + again
 	case sso.HasCode(err, "ForbiddenException", "ResourceNotFoundException"):
 		return fmt.Sprintf("check sso_account_id (%s) and sso_role_name (%s) in %s; your user may not be assigned to that role", p.AccountID, p.RoleName, p.File)
-	case sso.HasCode(err, sso.CodeTimeout, sso.CodeMalformed, "InternalServerException", "TooManyRequestsException"):
+	case sso.HasCode(err, sso.CodeMalformed, "InternalServerException", "TooManyRequestsException"):
 		return "IAM Identity Center did not answer properly; try again later, or check the endpoint (sso_region, AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO)"
 	}
 	return ""
+}
+
+// endpointNote mentions an endpoint override when one is in use.
+func endpointNote(override string) string {
+	if override == "" {
+		return ""
+	}
+	return "; an endpoint override is in use (AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL, a services section or endpoint_url); to use the default endpoints instead, set AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true"
 }
 
 // commandArgs repeats the user's selection flags for hints.

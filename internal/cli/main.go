@@ -6,7 +6,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
+
+// parentPoll is how often sso-credproc-renew checks that its caller is
+// still there: a caller that gives up sees its pipes close within this.
+const parentPoll = 200 * time.Millisecond
 
 // Main runs the command on the process's own arguments, environment and
 // streams, with SIGINT/SIGTERM ending the wait, and returns the exit status.
@@ -18,6 +23,9 @@ func Main(e Env) int {
 	e.TTY = func() io.Writer { return OpenTTY(os.Stderr) }
 	if e.NewSSO == nil && e.Handoff == nil {
 		e.Handoff = func() int { stop(); return Handoff(os.Args[1:], os.Stderr) }
+	}
+	if e.NewSSO != nil {
+		e.ParentGone, e.Detach = watchParent(ctx, parentPoll), detachStdio
 	}
 	return Run(ctx, e)
 }

@@ -4,16 +4,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"time"
 )
 
-// ui writes everything that is not the credential JSON.
+// ui writes everything that is not the credential JSON. It is safe for
+// concurrent use: a watcher may detach it while the command runs.
 type ui struct {
 	err   io.Writer
 	tty   func() io.Writer // opens the terminal on first use; may be nil
 	debug bool
 
+	mu        sync.Mutex
 	ttyOpened bool
 	ttyW      io.Writer
+	signIn    time.Time // deadline of the sign-in under way; zero if none
+	detached  bool
 }
 
 func oneLine(s string) string {
@@ -22,6 +28,12 @@ func oneLine(s string) string {
 
 // notify shows a line the user must see, even while stderr is captured.
 func (u *ui) notify(msg string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.notifyLocked(msg)
+}
+
+func (u *ui) notifyLocked(msg string) {
 	line := "sso-credproc: " + oneLine(msg) + "\n"
 	io.WriteString(u.err, line)
 	if !u.ttyOpened && u.tty != nil {
@@ -34,14 +46,49 @@ func (u *ui) notify(msg string) {
 
 func (u *ui) debugf(format string, args ...any) {
 	if u.debug {
+		u.mu.Lock()
+		defer u.mu.Unlock()
 		fmt.Fprintf(u.err, "sso-credproc: debug: %s\n", oneLine(fmt.Sprintf(format, args...)))
 	}
 }
 
 // fail prints the error line and, when there is one, the hint line.
 func (u *ui) fail(err error, hint string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	fmt.Fprintf(u.err, "sso-credproc: error: %s\n", oneLine(err.Error()))
 	if hint != "" {
 		fmt.Fprintf(u.err, "sso-credproc: hint: %s\n", oneLine(hint))
+	}
+}
+
+// signingIn records that a sign-in is under way until deadline.
+func (u *ui) signingIn(deadline time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.signIn = deadline
+}
+
+// detach closes stdout and stderr with closeStdio (the caller is gone and
+// waits on them) and from then on writes only to the terminal. When a
+// sign-in is under way it tells the user there that it goes on.
+func (u *ui) detach(closeStdio func() error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.detached {
+		return
+	}
+	u.detached = true
+	if closeStdio != nil {
+		_ = closeStdio()
+	}
+	u.err = io.Discard
+	// stderr no longer reaches the user: the terminal must, even if it
+	// was not needed so far because stderr was that terminal.
+	if u.ttyOpened && u.ttyW == nil {
+		u.ttyOpened = false
+	}
+	if !u.signIn.IsZero() {
+		u.notifyLocked(fmt.Sprintf("the program that asked for credentials stopped waiting; finish signing in in the browser until %s and the next call will use it", u.signIn.Local().Format("15:04:05")))
 	}
 }

@@ -7,11 +7,15 @@ package awssdk
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,6 +121,30 @@ func (c *Client) portalClient() *awssso.Client {
 	return c.portal
 }
 
+// oidcEndpoint and portalEndpoint name the endpoints in messages.
+func (c *Client) oidcEndpoint() string {
+	if b, err := c.oidcBase(context.Background()); err == nil {
+		return b
+	}
+	return "the SSO OIDC endpoint"
+}
+
+func (c *Client) portalEndpoint() string {
+	params := awssso.EndpointParameters{
+		Region:       aws.String(c.cfg.Region),
+		UseDualStack: aws.Bool(c.cfg.UseDualStack),
+		UseFIPS:      aws.Bool(c.cfg.UseFIPS),
+	}
+	if c.cfg.PortalEndpoint != "" {
+		params.Endpoint = aws.String(c.cfg.PortalEndpoint)
+	}
+	ep, err := awssso.NewDefaultEndpointResolverV2().ResolveEndpoint(context.Background(), params)
+	if err != nil {
+		return "the SSO portal endpoint"
+	}
+	return ep.URI.Scheme + "://" + ep.URI.Host
+}
+
 // oidcBase returns scheme://host of the SSO OIDC endpoint, where the browser
 // is sent for the authorization-code flow. The path of an override is dropped.
 func (c *Client) oidcBase(ctx context.Context) (string, error) {
@@ -154,7 +182,7 @@ func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issue
 	}
 	out, err := c.oidcClient().RegisterClient(ctx, in)
 	if err != nil {
-		return nil, wrap("RegisterClient", err)
+		return nil, c.wrap("RegisterClient", err, c.oidcEndpoint)
 	}
 	if aws.ToString(out.ClientId) == "" || aws.ToString(out.ClientSecret) == "" {
 		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has no clientId or clientSecret"}
@@ -185,7 +213,7 @@ func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateT
 	defer cancel()
 	out, err := c.oidcClient().CreateToken(ctx, in)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, c.wrap(op, err, c.oidcEndpoint)
 	}
 	if aws.ToString(out.AccessToken) == "" || out.ExpiresIn <= 0 {
 		return nil, &sso.Error{Op: op, Code: sso.CodeMalformed, Message: "answer has no accessToken or expiresIn"}
@@ -207,7 +235,7 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 		RoleName:    aws.String(roleName),
 	})
 	if err != nil {
-		return nil, wrap("GetRoleCredentials", err)
+		return nil, c.wrap("GetRoleCredentials", err, c.portalEndpoint)
 	}
 	rc := out.RoleCredentials
 	if rc == nil || aws.ToString(rc.AccessKeyId) == "" || aws.ToString(rc.SecretAccessKey) == "" ||
@@ -222,10 +250,13 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 	}, nil
 }
 
-func wrap(op string, err error) error {
+// wrap turns an SDK error into an *sso.Error; endpoint names the endpoint
+// called, for errors that got no answer.
+func (c *Client) wrap(op string, err error, endpoint func() string) error {
 	e := &sso.Error{Op: op, Err: err}
 	var ae smithy.APIError
 	var de *smithy.DeserializationError
+	var ue *url.Error
 	switch {
 	case errors.As(err, &de):
 		// The SDK's text may quote the body; keep it out of messages.
@@ -240,10 +271,65 @@ func wrap(op string, err error) error {
 		if e.Message == "" {
 			e.Message = oauthDescription(ae)
 		}
+	case errors.As(err, &ue):
+		// No answer: name the endpoint and the cause, not the SDK's retry
+		// narrative.
+		e.Err = nil
+		if ue.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			e.Code, e.Message = sso.CodeTimeout, fmt.Sprintf("no answer from %s within %s", endpointOf(ue.URL), c.cfg.CallTimeout)
+		} else {
+			e.Code, e.Message = sso.CodeUnreachable, "cannot reach "+endpointOf(ue.URL)+": "+netCause(ue.Err)
+		}
 	case errors.Is(err, context.DeadlineExceeded):
 		e.Code = sso.CodeTimeout
+		e.Message = fmt.Sprintf("no answer from %s within %s", endpoint(), c.cfg.CallTimeout)
 	}
 	return e
+}
+
+// endpointOf returns scheme://host of a request URL (no path or query).
+func endpointOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "the endpoint"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// netCause says in a few words why a connection failed.
+func netCause(err error) string {
+	var (
+		dns   *net.DNSError
+		op    *net.OpError
+		cert  *tls.CertificateVerificationError
+		unkCA x509.UnknownAuthorityError
+		host  x509.HostnameError
+	)
+	switch {
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return fmt.Sprintf("the host name %s does not resolve", dns.Name)
+		}
+		return fmt.Sprintf("looking up %s failed: %s", dns.Name, dns.Err)
+	case errors.As(err, &op) && op.Op == "proxyconnect":
+		return fmt.Sprintf("the proxy %s: %s", op.Addr, causeText(op.Err))
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.As(err, &unkCA), errors.As(err, &host), errors.As(err, &cert):
+		return "its TLS certificate is not trusted here (" + causeText(err) + ")"
+	}
+	return causeText(err)
+}
+
+// causeText is the innermost message of err.
+func causeText(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }
 
 // oauthDescription returns the OAuth error_description that SSO OIDC

@@ -2,7 +2,11 @@ package awssdk_test
 
 import (
 	"context"
+	"io"
+	"log"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -272,3 +276,43 @@ func TestFIPSAndDualStack(t *testing.T) {
 type recorder struct{ url string }
 
 func (r *recorder) Open(u string) error { r.url = u; return nil }
+
+// No HTTP answer at all: the error names the endpoint and the cause in a
+// few words, never the SDK's retry narrative.
+func TestUnreachableEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	stop := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
+	}))
+	defer hang.Close()
+	defer close(stop)
+	for _, tc := range []struct {
+		endpoint, code, want string
+	}{
+		{closed, sso.CodeUnreachable, "RegisterClient: cannot reach " + closed + ": connection refused"},
+		{tlsSrv.URL + "/some/path", sso.CodeUnreachable, "RegisterClient: cannot reach " + tlsSrv.URL + ": its TLS certificate is not trusted here"},
+		{hang.URL, sso.CodeTimeout, "RegisterClient: no answer from " + hang.URL + " within 300ms"},
+	} {
+		c := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: tc.endpoint, CallTimeout: 300 * time.Millisecond, MaxAttempts: 1})
+		_, err := c.Register(context.Background(), nil, false, startURL)
+		if !sso.HasCode(err, tc.code) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want code %s and %q…", tc.endpoint, err, tc.code, tc.want)
+		}
+		if strings.Contains(err.Error(), "attempts") || strings.Contains(err.Error(), "StatusCode") {
+			t.Errorf("%s: the SDK's retry text leaks: %v", tc.endpoint, err)
+		}
+	}
+}

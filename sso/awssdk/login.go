@@ -67,6 +67,9 @@ func (c *Client) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.Log
 		"scopes":                {strings.Join(o.Scopes, ",")},
 		"code_challenge":        {pk.Challenge},
 	}
+	if o.Browser == nil {
+		o.Tell("this sign-in URL works only in a browser on this machine (it returns to 127.0.0.1:%d here); from another machine, use --use-device-code instead", ln.Addr().(*net.TCPAddr).Port)
+	}
 	o.Open(base + "/authorize?" + q.Encode())
 
 	var res callbackResult
@@ -78,7 +81,9 @@ func (c *Client) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.Log
 	if res.err != nil {
 		return nil, res.err
 	}
-	return c.createToken(ctx, "CreateToken(authorization_code)", &ssooidc.CreateTokenInput{
+	// The exchange runs to its end (CallTimeout) even if ctx is cancelled
+	// now: the user has signed in, and the token it returns must be kept.
+	return c.createToken(context.WithoutCancel(ctx), "CreateToken(authorization_code)", &ssooidc.CreateTokenInput{
 		ClientId:     aws.String(reg.ClientID),
 		ClientSecret: aws.String(reg.ClientSecret),
 		GrantType:    aws.String(sso.GrantAuthorizationCode),
@@ -138,7 +143,7 @@ func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.L
 	})
 	cancel()
 	if err != nil {
-		return nil, wrap("StartDeviceAuthorization", err)
+		return nil, c.wrap("StartDeviceAuthorization", err, c.oidcEndpoint)
 	}
 	if aws.ToString(da.DeviceCode) == "" || aws.ToString(da.VerificationUri) == "" {
 		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "answer has no deviceCode or verificationUri"}
@@ -153,7 +158,9 @@ func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.L
 		DeviceCode:   da.DeviceCode,
 	}
 	poll := func(ctx context.Context) (*sso.Token, error) {
-		return c.createToken(ctx, "CreateToken(device_code)", in, o.Time())
+		// A poll, once sent, runs to its end (CallTimeout): the answer may
+		// be the token of a sign-in the user has just approved.
+		return c.createToken(context.WithoutCancel(ctx), "CreateToken(device_code)", in, o.Time())
 	}
 	return sso.PollDevice(ctx, time.Duration(da.Interval)*time.Second, time.Duration(da.ExpiresIn)*time.Second, o.After, poll)
 }
