@@ -67,11 +67,13 @@ sed -nE 's/^\s*[a-z_]+\.go:[0-9]+: caller version: (.*)$/caller: \1/p' "$log" | 
 passed=$(grep -cE '^\s*--- PASS' "$log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
 skipped=$(grep -cE '^\s*--- SKIP' "$log" || true)
-# "TestX (missing chromium)" for each skipped test, from its skip message.
+# "TestX (missing chromium)" for each skipped test, from its skip message
+# (go test -v prints a test's messages before its --- line).
 skips=$(awk '
-	name != "" { if (match($0, /missing tool: [^ ;(]+/)) name = name " (missing " substr($0, RSTART + 14, RLENGTH - 14) ")"; list = list sep name; sep = ", "; name = "" }
-	/^[ \t]*--- SKIP: / { name = $3 }
-	END { if (name != "") list = list sep name; print list }' "$log")
+	/^[ \t]*(=== |--- PASS|--- FAIL)/ { tool = "" }
+	match($0, /missing tool: [^ ;(]+/) { tool = substr($0, RSTART + 14, RLENGTH - 14) }
+	/^[ \t]*--- SKIP: / { list = list sep $3 (tool != "" ? " (missing " tool ")" : ""); sep = ", "; tool = "" }
+	END { print list }' "$log")
 if ((status != 0)); then
 	echo "---- full output of the failed run ----"
 	cat "$log"

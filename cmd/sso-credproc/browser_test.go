@@ -178,6 +178,7 @@ func (w *world) noSecretsInBrowser(seen []page) {
 }
 
 func TestChromiumSignIn(t *testing.T) {
+	callers.Chromium(t)
 	w := newWorld(t, ssofake.Options{})
 	final, seen, r := signInWithChromium(t, w, "#allow")
 	c := w.ok(r)
@@ -203,6 +204,7 @@ func TestChromiumSignIn(t *testing.T) {
 }
 
 func TestChromiumDeny(t *testing.T) {
+	callers.Chromium(t)
 	w := newWorld(t, ssofake.Options{})
 	final, seen, r := signInWithChromium(t, w, "#deny")
 	if r.code == 0 || r.stdout != "" {
