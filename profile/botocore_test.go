@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sso-credproc/sso-credproc/internal/callers"
 )
 
 // botocoreScript reads a JSON request on stdin and answers, for each file,
@@ -48,17 +50,14 @@ type botocoreWords struct {
 	Error string   `json:"error"`
 }
 
-// runBotocore runs the installed botocore, or skips the test when there is
-// none (the rest of the suite pins the same behaviour without it).
+// runBotocore runs an installed botocore that reads [services] sections
+// (see callers.PythonWithBotocore). Without one the test is skipped (the
+// rest of the suite pins the same behaviour), except under CI, where it
+// fails.
 func runBotocore(t *testing.T, files, words []string) ([]botocoreFile, []botocoreWords) {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
-	if err := exec.Command(py, "-c", "import botocore").Run(); err != nil {
-		t.Skip("botocore not installed for python3")
-	}
+	py, version := callers.PythonWithBotocore(t, callers.BotocoreServices)
+	t.Logf("caller version: %s with botocore %s", py, version)
 	req, _ := json.Marshal(map[string][]string{"files": files, "words": words})
 	cmd := exec.Command(py, "-c", botocoreScript)
 	cmd.Env = append(os.Environ(), "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8")

@@ -494,50 +494,6 @@ func TestLoginTimeout(t *testing.T) {
 	}
 }
 
-// SDKs read the credentials through credential_process.
-func TestBotoAndAWSCLI(t *testing.T) {
-	w := newWorld(t, ssofake.Options{})
-	direct := w.ok(w.run("--profile", "dev-sso"))
-	env := append(append([]string(nil), w.env...), "AWS_PROFILE=dev", "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(w.home, "none"))
-	ran := 0
-	if py, err := exec.LookPath("python3"); err == nil && exec.Command(py, "-c", "import boto3").Run() == nil {
-		ran++
-		cmd := exec.Command(py, "-c", `import boto3, json
-c = boto3.Session().get_credentials()
-f = c.get_frozen_credentials()
-print(json.dumps({"method": c.method, "key": f.access_key, "secret": f.secret_key, "token": f.token}))`)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("boto3: %v\n%s", err, out)
-		}
-		var got struct{ Method, Key, Secret, Token string }
-		if err := json.Unmarshal(out, &got); err != nil {
-			t.Fatalf("boto3 output %q: %v", out, err)
-		}
-		if got.Method != "custom-process" || got.Key != direct.AccessKeyId || got.Secret != direct.SecretAccessKey || got.Token != direct.SessionToken {
-			t.Errorf("boto3 read method %q key %q, want custom-process %q", got.Method, got.Key, direct.AccessKeyId)
-		}
-	}
-	if aws, err := exec.LookPath("aws"); err == nil {
-		ran++
-		cmd := exec.Command(aws, "configure", "list")
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws configure list: %v\n%s", err, out)
-		}
-		tail := direct.AccessKeyId[len(direct.AccessKeyId)-4:]
-		if !bytes.Contains(out, []byte("custom-process")) || !bytes.Contains(out, []byte(tail)) {
-			t.Errorf("the AWS CLI did not read our credentials:\n%s", out)
-		}
-	}
-	if ran == 0 {
-		t.Skip("neither boto3 nor the AWS CLI is installed")
-	}
-	w.wantCalls(map[string]int{"GetRoleCredentials": 1, "Authorize": 1})
-}
-
 // runParallel starts n copies at once and returns their results.
 func (w *world) runParallel(n int, args func(i int) []string) []result {
 	w.t.Helper()

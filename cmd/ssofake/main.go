@@ -10,7 +10,10 @@
 // SIGTERM. The counters are at URL/_fake/counts.
 //
 // browse is a stand-in for a web browser, to use as $BROWSER: it fetches
-// URL, following redirects, and succeeds if the final answer is a 2xx.
+// URL as a browser does (Accept: text/html), following redirects; when the
+// page holds a form that posts (the consent page of /authorize), it submits
+// the form with its first button, as pressing Enter would ("Allow"), and
+// follows that answer too. It succeeds if the final answer is a 2xx.
 //
 // counts prints the call counters of the fake at base URL as one line of
 // JSON.
@@ -22,6 +25,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"log"
 	"net"
@@ -30,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -176,18 +181,93 @@ func browse(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.Do(req)
+	resp, body, err := visit(c, req)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
+	if f, ok := postForm(body); ok && resp.StatusCode == http.StatusOK {
+		action, err := resp.Request.URL.Parse(f.action)
+		if err != nil {
+			return err
+		}
+		if err := checkBrowsable(action); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, action.String(), strings.NewReader(f.values.Encode()))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if resp, _, err = visit(c, req); err != nil {
+			return err
+		}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		final := *resp.Request.URL
 		final.RawQuery, final.User = "", nil // may hold an authorization code
-		return fmt.Errorf("GET %s: %s", &final, resp.Status)
+		return fmt.Errorf("%s %s: %s", resp.Request.Method, &final, resp.Status)
 	}
 	return nil
+}
+
+// visit sends req as a browser would and returns the final response with
+// its body (the first MiB).
+func visit(c *http.Client, req *http.Request) (*http.Response, string, error) {
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	io.Copy(io.Discard, resp.Body)
+	return resp, string(b), err
+}
+
+type form struct {
+	action string
+	values url.Values
+}
+
+var (
+	formTag   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputTag  = regexp.MustCompile(`(?is)<(input|button)\b([^>]*)>`)
+	attribute = regexp.MustCompile(`(?is)([a-z][a-z0-9_-]*)\s*=\s*"([^"]*)"`)
+)
+
+func attributes(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attribute.FindAllStringSubmatch(s, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+// postForm finds the first form with method="post" in page and returns
+// what submitting it with its first submit button sends.
+func postForm(page string) (form, bool) {
+	for _, m := range formTag.FindAllStringSubmatch(page, -1) {
+		fa := attributes(m[1])
+		if !strings.EqualFold(fa["method"], "post") {
+			continue
+		}
+		f := form{action: fa["action"], values: url.Values{}}
+		clicked := false
+		for _, in := range inputTag.FindAllStringSubmatch(m[2], -1) {
+			a := attributes(in[2])
+			isButton := strings.EqualFold(in[1], "button") || strings.EqualFold(a["type"], "submit")
+			switch {
+			case a["name"] == "":
+			case isButton && !clicked && (a["type"] == "" || strings.EqualFold(a["type"], "submit")):
+				clicked = true
+				f.values.Add(a["name"], a["value"])
+			case !isButton:
+				f.values.Add(a["name"], a["value"])
+			}
+		}
+		return f, true
+	}
+	return form{}, false
 }
 
 func counts(ctx context.Context, args []string, stdout io.Writer) error {

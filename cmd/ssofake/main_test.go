@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +24,27 @@ func TestBrowse(t *testing.T) {
 			http.Error(w, "no code", http.StatusBadRequest)
 		}
 	})
+	// A consent page as the fake's /authorize shows a browser: browse
+	// submits it with its first button.
+	mux.HandleFunc("GET /consent", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Error(w, "not a browser", http.StatusNotAcceptable)
+			return
+		}
+		io.WriteString(w, `<p>Allow?</p><form method="get" action="/nowhere"><input name="q"></form>
+<form method="post" action="/consent"><input type="hidden" name="state" value="a&amp;b">
+<button type="submit" name="decision" value="allow">Allow</button><button type="submit" name="decision" value="deny">Deny</button></form>`)
+	})
+	mux.HandleFunc("POST /consent", func(w http.ResponseWriter, r *http.Request) {
+		if r.PostFormValue("decision") != "allow" || r.PostFormValue("state") != "a&b" {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		http.Redirect(w, r, "/oauth/callback?code=secret&state=s", http.StatusFound)
+	})
+	mux.HandleFunc("GET /deny", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<form method="post" action="/consent"><button name="decision" value="deny">Deny</button></form>`)
+	})
 	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/oauth/callback?code=wrong", http.StatusFound)
 	})
@@ -38,6 +60,8 @@ func TestBrowse(t *testing.T) {
 		inStderr string
 	}{
 		{srv.URL + "/authorize", 0, ""},
+		{srv.URL + "/consent", 0, ""},
+		{srv.URL + "/deny", 1, "POST " + srv.URL + "/consent: 400 Bad Request"},
 		{srv.URL + "/broken", 1, "400 Bad Request"},
 		{srv.URL + "/missing", 1, "404 Not Found"},
 		{srv.URL + "/away", 1, "not a loopback"},

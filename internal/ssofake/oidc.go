@@ -1,6 +1,7 @@
 package ssofake
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -32,6 +33,7 @@ var grantOps = map[string]string{
 }
 
 type client struct {
+	name         string
 	secret       string
 	grantTypes   []string
 	redirectURIs []string
@@ -131,6 +133,7 @@ func (s *Server) registerClient(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	c := &client{
+		name:         in.ClientName,
 		secret:       newToken("aoas"),
 		grantTypes:   in.GrantTypes,
 		redirectURIs: in.RedirectURIs,
@@ -425,39 +428,83 @@ func (s *Server) redeemRefreshTokenLocked(clientID, token string) *oidcError {
 	return nil
 }
 
-// authorize is the browser page of the authorization code grant. It
-// approves (or denies) at once and redirects to the client's loopback URI.
+// authorize is the browser page of the authorization code grant. A browser
+// (a request that accepts text/html) gets a consent page whose form posts
+// the user's choice, Allow or Deny, back to /authorize (see consent). Other
+// clients, such as tests that GET the URL with a plain HTTP client, are
+// answered at once, as if the user had clicked Allow.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if s.begin(w, r, pageAPI, "Authorize") {
 		return
 	}
 	q := r.URL.Query()
-	redirect := q.Get("redirect_uri")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.clients[q.Get("client_id")]
-	var problem string
+	c, problem := s.checkAuthorizeLocked(q)
 	switch {
-	case q.Get("response_type") != "code":
-		problem = "response_type must be code"
-	case c == nil || !s.now().Before(c.expires):
-		problem = "unknown client"
-	case !c.allows(grantAuthCode):
-		problem = "client is not registered for the authorization_code grant"
-	case !c.redirectMatches(redirect):
-		problem = "redirect_uri does not match a registered redirect URI"
-	case q.Get("code_challenge_method") != "S256":
-		problem = "code_challenge_method must be S256"
-	case !validChallenge(q.Get("code_challenge")):
-		problem = "code_challenge must be a base64url SHA-256 digest"
+	case problem != "":
+		page(w, http.StatusBadRequest, "Invalid request", problem)
+	case acceptsHTML(r):
+		consentPage(w, c, q)
+	default:
+		s.redirectLocked(w, r, q, s.deny)
+	}
+}
+
+// consent takes the consent page's form: decision=allow or decision=deny,
+// with the authorization request's parameters.
+func (s *Server) consent(w http.ResponseWriter, r *http.Request) {
+	if s.begin(w, r, pageAPI, "Consent") {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		page(w, http.StatusBadRequest, "Invalid request", "malformed form")
+		return
+	}
+	q := r.PostForm
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, problem := s.checkAuthorizeLocked(q)
+	decision := q.Get("decision")
+	if problem == "" && decision != "allow" && decision != "deny" {
+		problem = "decision must be allow or deny"
 	}
 	if problem != "" {
 		page(w, http.StatusBadRequest, "Invalid request", problem)
 		return
 	}
+	s.redirectLocked(w, r, q, s.deny || decision == "deny")
+}
+
+// checkAuthorizeLocked checks the parameters of an authorization request
+// and returns the client, or a problem to show.
+func (s *Server) checkAuthorizeLocked(q url.Values) (*client, string) {
+	c := s.clients[q.Get("client_id")]
+	switch {
+	case q.Get("response_type") != "code":
+		return nil, "response_type must be code"
+	case c == nil || !s.now().Before(c.expires):
+		return nil, "unknown client"
+	case !c.allows(grantAuthCode):
+		return nil, "client is not registered for the authorization_code grant"
+	case !c.redirectMatches(q.Get("redirect_uri")):
+		return nil, "redirect_uri does not match a registered redirect URI"
+	case q.Get("code_challenge_method") != "S256":
+		return nil, "code_challenge_method must be S256"
+	case !validChallenge(q.Get("code_challenge")):
+		return nil, "code_challenge must be a base64url SHA-256 digest"
+	}
+	return c, ""
+}
+
+// redirectLocked sends the browser back to the client's loopback redirect
+// URI with an authorization code, or with error=access_denied.
+func (s *Server) redirectLocked(w http.ResponseWriter, r *http.Request, q url.Values, deny bool) {
+	redirect := q.Get("redirect_uri")
 	u, _ := url.Parse(redirect)
 	v := u.Query()
-	if s.deny {
+	if deny {
 		v.Set("error", "access_denied")
 		v.Set("error_description", "The user denied the request")
 	} else {
@@ -475,6 +522,34 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	u.RawQuery = v.Encode()
 	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// acceptsHTML reports whether r comes from a browser: one that asks for
+// text/html.
+func acceptsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// authorizeParams are the request parameters the consent form carries.
+var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "state", "code_challenge_method", "code_challenge", "scopes"}
+
+// consentPage asks the user to allow or deny client c, as the real
+// service's page does after sign-in. The form posts back to /authorize.
+func consentPage(w http.ResponseWriter, c *client, q url.Values) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<p>Allow <strong id=\"client\">%s</strong> to access your AWS accounts and roles?</p>\n",
+		html.EscapeString(cmp.Or(c.name, "an application")))
+	b.WriteString(`<form method="post" action="/authorize">` + "\n")
+	for _, k := range authorizeParams {
+		if q.Has(k) {
+			fmt.Fprintf(&b, "<input type=\"hidden\" name=\"%s\" value=\"%s\">\n", k, html.EscapeString(q.Get(k)))
+		}
+	}
+	b.WriteString(`<button type="submit" id="allow" name="decision" value="allow">Allow</button>` + "\n")
+	b.WriteString(`<button type="submit" id="deny" name="decision" value="deny">Deny</button>` + "\n")
+	b.WriteString("</form>")
+	w.Header().Set("Cache-Control", "no-store")
+	page(w, http.StatusOK, "Allow access", b.String())
 }
 
 func validChallenge(c string) bool {
@@ -522,7 +597,7 @@ func page(w http.ResponseWriter, status int, title, body string) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!doctype html>\n<title>%s</title>\n<h1>%[1]s</h1>\n<p>%s</p>\n", title, body)
+	fmt.Fprintf(w, "<!doctype html>\n<title>%s</title>\n<h1>%[1]s</h1>\n<div>%s</div>\n", title, body)
 }
 
 // newToken returns prefix followed by 256 random bits.

@@ -5,8 +5,10 @@
 // (GetRoleCredentials, ListAccounts, ListAccountRoles, Logout) in the
 // restJson1 wire format the aws-sdk-go-v2 clients expect, plus the two
 // browser pages a user would visit: /authorize (authorization code with
-// PKCE) and /device (device code verification). Both pages approve at once,
-// as if the user had logged in, unless told to deny.
+// PKCE) and /device (device code verification). The authorize page shows a
+// browser a consent form with Allow and Deny buttons, as the real service
+// does after sign-in, and answers other clients at once; the device page
+// approves at once, as if the user had logged in. Both deny when told to.
 package ssofake
 
 import (
@@ -95,6 +97,7 @@ type Server struct {
 	access  map[string]*accessToken  // by access token
 	refresh map[string]*refreshToken // by refresh token
 	issued  []string                 // every secret handed out, for leak checks
+	keys    map[string]roleKey       // role credentials handed out, by access key ID
 }
 
 // New starts a Server on a loopback port; its address is in URL.
@@ -141,11 +144,13 @@ func NewHandler(opts Options) *Server {
 		codes:   map[string]*authCode{},
 		access:  map[string]*accessToken{},
 		refresh: map[string]*refreshToken{},
+		keys:    map[string]roleKey{},
 	}
 	s.mux.HandleFunc("POST /client/register", s.registerClient)
 	s.mux.HandleFunc("POST /device_authorization", s.startDeviceAuthorization)
 	s.mux.HandleFunc("POST /token", s.createToken)
 	s.mux.HandleFunc("GET /authorize", s.authorize)
+	s.mux.HandleFunc("POST /authorize", s.consent)
 	s.mux.HandleFunc("GET /device", s.verify)
 	s.mux.HandleFunc("GET /federation/credentials", s.getRoleCredentials)
 	s.mux.HandleFunc("GET /assignment/accounts", s.listAccounts)
@@ -179,7 +184,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Count returns how many calls op received, faulted ones included. The ops
 // are RegisterClient, StartDeviceAuthorization, CreateToken (any grant),
 // CreateToken:device_code, CreateToken:authorization_code,
-// CreateToken:refresh_token, Authorize and Verify (the browser pages),
+// CreateToken:refresh_token, Authorize, Consent (the consent form's
+// answer) and Verify (the browser pages),
 // GetRoleCredentials, ListAccounts, ListAccountRoles and Logout.
 func (s *Server) Count(op string) int {
 	s.mu.Lock()
@@ -194,6 +200,16 @@ func (s *Server) Secrets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.issued)
+}
+
+// IssuedTo returns the account and role of the role credentials whose
+// access key ID is key, if this server issued them. Tests check with it
+// that a caller got credentials from the fake, for the right role.
+func (s *Server) IssuedTo(key string) (account, role string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[key]
+	return k.account, k.role, ok
 }
 
 // Counts returns a copy of all counters.
@@ -237,6 +253,8 @@ func (s *Server) SetDeny(deny bool) {
 	defer s.mu.Unlock()
 	s.deny = deny
 }
+
+type roleKey struct{ account, role string }
 
 func (s *Server) now() time.Time { return s.opts.Now() }
 

@@ -1,0 +1,37 @@
+package main_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The warm path's speed rests on what sso-credproc does not link: package
+// initialisation of the AWS SDK, the HTTP stack or the XDG library costs
+// more than the rest of a warm call. Test-only packages must stay out of
+// both shipped programs.
+func TestWarmPathDeps(t *testing.T) {
+	for _, tc := range []struct {
+		cmd       string
+		forbidden []string // import paths, or prefixes ending in "/"
+	}{
+		{".", []string{"github.com/aws/", "net/http", "github.com/adrg/xdg", "github.com/chromedp/", "github.com/sso-credproc/sso-credproc/internal/callers", "github.com/sso-credproc/sso-credproc/internal/ssofake"}},
+		{"../sso-credproc-renew", []string{"github.com/chromedp/", "github.com/sso-credproc/sso-credproc/internal/callers", "github.com/sso-credproc/sso-credproc/internal/ssofake", "testing"}},
+	} {
+		out, err := exec.Command("go", "list", "-deps", tc.cmd).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", tc.cmd, err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 10 {
+			t.Fatalf("go list -deps %s listed only %q", tc.cmd, deps)
+		}
+		for _, d := range deps {
+			for _, f := range tc.forbidden {
+				if d == f || strings.HasSuffix(f, "/") && strings.HasPrefix(d, f) || strings.HasPrefix(d, f+"/") {
+					t.Errorf("%s links %s", tc.cmd, d)
+				}
+			}
+		}
+	}
+}
