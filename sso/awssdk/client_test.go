@@ -299,12 +299,15 @@ func TestUnreachableEndpoint(t *testing.T) {
 	defer close(stop)
 	for _, tc := range []struct {
 		endpoint, code, want string
+		timeout              time.Duration
 	}{
-		{closed, sso.CodeUnreachable, "RegisterClient: cannot reach " + closed + ": connection refused"},
-		{tlsSrv.URL + "/some/path", sso.CodeUnreachable, "RegisterClient: cannot reach " + tlsSrv.URL + ": its TLS certificate is not trusted here"},
-		{hang.URL, sso.CodeTimeout, "RegisterClient: no answer from " + hang.URL + " within 300ms"},
+		// Generous timeouts where an answer comes at once: a loaded
+		// machine must not turn these into timeouts.
+		{closed, sso.CodeUnreachable, "RegisterClient: cannot reach " + closed + ": connection refused", 20 * time.Second},
+		{tlsSrv.URL + "/some/path", sso.CodeUnreachable, "RegisterClient: cannot reach " + tlsSrv.URL + ": its TLS certificate is not trusted here", 20 * time.Second},
+		{hang.URL, sso.CodeTimeout, "RegisterClient: no answer from " + hang.URL + " within 300ms", 300 * time.Millisecond},
 	} {
-		c := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: tc.endpoint, CallTimeout: 300 * time.Millisecond, MaxAttempts: 1})
+		c := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: tc.endpoint, CallTimeout: tc.timeout, MaxAttempts: 1})
 		_, err := c.Register(context.Background(), nil, false, startURL)
 		if !sso.HasCode(err, tc.code) || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want code %s and %q…", tc.endpoint, err, tc.code, tc.want)
