@@ -54,6 +54,15 @@ type RoleCredentials struct {
 	Expiration      time.Time
 }
 
+// Assignment is one account and role (permission set) the signed-in user
+// can reach, from the portal's ListAccounts and ListAccountRoles.
+type Assignment struct {
+	AccountID    string `json:"accountId"`
+	AccountName  string `json:"accountName"`
+	RoleName     string `json:"roleName"`
+	EmailAddress string `json:"emailAddress"`
+}
+
 // Error codes beyond the service's exception names.
 const (
 	CodeMalformed = "MalformedAnswer"
