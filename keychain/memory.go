@@ -189,3 +189,4 @@ func (f *fault) take() error {
 	f.n--
 	return f.err
 }
+

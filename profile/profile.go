@@ -136,6 +136,42 @@ const defaultScope = "sso:account:access"
 // and the key, or the flag or environment variable, with a Hint. The flags
 // are checked first, before the file is read.
 func Load(path, name string, ov Overrides, env func(string) string) (*Profile, error) {
+	return load(path, name, ov, env, false)
+}
+
+// LoadSession is Load for commands that need only the sign-in part of a
+// profile (login, logout, list): the start URL and region, from the
+// profile's sso-session, its own legacy keys, or the flags. sso_account_id
+// and sso_role_name are checked when present but not required. A profile
+// without SSO keys whose credential_process runs sso-credproc --profile X
+// stands for X, so that `login --profile dev` works on the profile the SDKs
+// use.
+func LoadSession(path, name string, ov Overrides, env func(string) string) (*Profile, error) {
+	p, err := load(path, name, ov, env, true)
+	if err == nil || name == "" {
+		return p, err
+	}
+	var pe *Error
+	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Msg, "missing the following required SSO") {
+		return nil, err
+	}
+	file := expandPath(path, env)
+	cfg, rerr := readConfig(file)
+	if rerr != nil || cfg == nil || cfg.profiles[name] == nil {
+		return nil, err
+	}
+	sect := cfg.profiles[name]
+	if hasSSOKeys(sect) {
+		return nil, err
+	}
+	cp, _ := sect.plain("credential_process")
+	if target, ok := credprocTarget(cp); ok && target != "" && target != name && cfg.profiles[target] != nil {
+		return load(path, target, ov, env, true)
+	}
+	return nil, err
+}
+
+func load(path, name string, ov Overrides, env func(string) string, sessionOnly bool) (*Profile, error) {
 	if env == nil {
 		env = os.Getenv
 	}
@@ -143,7 +179,7 @@ func Load(path, name string, ov Overrides, env func(string) string) (*Profile, e
 		return nil, err
 	}
 	if name == "" && ov.SSOSession == "" {
-		return resolve(nil, nil, "", ov, env)
+		return resolve(nil, nil, "", ov, env, sessionOnly)
 	}
 	file := ""
 	if path != "" {
@@ -162,7 +198,7 @@ func Load(path, name string, ov Overrides, env func(string) string) (*Profile, e
 			return nil, notFound(file, cfg, name)
 		}
 	}
-	return resolve(cfg, sect, name, ov, env)
+	return resolve(cfg, sect, name, ov, env, sessionOnly)
 }
 
 // readConfig returns nil, nil when there is no file to read. Like botocore, a
@@ -257,7 +293,9 @@ var requiredKeys = []struct{ key, flag string }{
 // resolve builds the profile from the profile section sect (nil: none), the
 // flags and cfg (nil: no file), following botocore's
 // SSOProvider._load_sso_config and _resolve_sso_session_reference.
-func resolve(cfg *config, sect *section, name string, ov Overrides, env func(string) string) (*Profile, error) {
+//
+// With sessionOnly, sso_account_id and sso_role_name are not required.
+func resolve(cfg *config, sect *section, name string, ov Overrides, env func(string) string, sessionOnly bool) (*Profile, error) {
 	p := &Profile{Name: name, Settings: map[string]string{}}
 	file := ""
 	if cfg != nil {
@@ -339,7 +377,7 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 		if ok && o.v.nested != nil {
 			return nil, nestedError(file, o, r.key)
 		}
-		if ok && o.v.text != "" {
+		if ok && o.v.text != "" || sessionOnly && (r.key == "sso_account_id" || r.key == "sso_role_name") {
 			continue
 		}
 		missing = append(missing, r.key)
@@ -377,6 +415,9 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 		{"sso_role_name", checkRoleName},
 	} {
 		o := resolved[c.key]
+		if sessionOnly && o.v.text == "" {
+			continue
+		}
 		if err := checkValue(c.check, o.v.text, o, c.key, file); err != nil {
 			return nil, err
 		}

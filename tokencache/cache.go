@@ -98,10 +98,15 @@ type Cache struct {
 	Debugf func(format string, args ...any)
 	// OnSignIn, when set, is called as a sign-in starts, with its deadline.
 	OnSignIn func(deadline time.Time)
+	// NoLogin forbids starting a sign-in: a call that needs one fails with
+	// a LoginRequiredError (a refresh with the refresh token is allowed).
+	NoLogin bool
 
 	client     SSO
 	start      time.Time // wall-clock time Credentials was called
 	registered bool      // a client was registered in this run
+	signedIn   bool      // the user signed in during this run
+	refreshed  bool      // the token was refreshed during this run
 	waitNote   sync.Once
 }
 
@@ -158,10 +163,8 @@ func (c *Cache) Credentials(ctx context.Context, t Target) (*Credentials, error)
 	credKey := t.credentialsKey()
 	// Whatever the service is about to issue must be stored: find out now
 	// that the keychain can store it, not after a registration or sign-in.
-	if p, ok := c.Store.(prober); ok {
-		if err := p.Probe(ctx); err != nil {
-			return nil, &StoreError{Op: "probe", Err: err}
-		}
+	if err := c.probe(ctx); err != nil {
+		return nil, err
 	}
 
 	lease, err := c.lock(ctx, credKey, t.Session)
@@ -206,6 +209,9 @@ func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string,
 			SessionToken:    rc.SessionToken,
 			Expiration:      rc.Expiration,
 			AccountID:       t.AccountID,
+		}
+		if err := c.index(ctx, t); err != nil {
+			return nil, err
 		}
 		if err := c.keep(ctx, credKey, newStoredCredentials(t, cr)); err != nil {
 			return nil, err
@@ -325,6 +331,7 @@ func (c *Cache) refresh(ctx context.Context, s Session, key string, reg *storedR
 	if err := c.keep(ctx, key, st); err != nil {
 		return nil, err
 	}
+	c.refreshed = true
 	return st, nil
 }
 
@@ -352,6 +359,9 @@ func (c *Cache) forgetClient(ctx context.Context, s Session, key string, tok *st
 }
 
 func (c *Cache) login(ctx context.Context, s Session, key string) (*storedToken, error) {
+	if c.NoLogin {
+		return nil, &stepError{step: stepSignIn, err: &LoginRequiredError{StartURL: s.StartURL}}
+	}
 	pkce := s.Name != "" && !c.UseDeviceCode
 	reg, err := c.registration(ctx, s, true)
 	if err != nil {
@@ -386,6 +396,7 @@ func (c *Cache) login(ctx context.Context, s Session, key string) (*storedToken,
 		if err := c.keep(ctx, key, st); err != nil {
 			return nil, err
 		}
+		c.signedIn = true
 		if c.Notify != nil {
 			c.Notify(fmt.Sprintf("signed in to %s%s; the session token is valid until %s%s",
 				s.StartURL, sessionLabel(s), st.ExpiresAt.Local().Format("2006-01-02 15:04 MST"), refreshNote(st)))

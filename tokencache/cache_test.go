@@ -37,7 +37,8 @@ type fakeSSO struct {
 	rotate                    bool
 	noRefreshToken            bool
 
-	register, pkce, device, refresh, role atomic.Int32
+	register, pkce, device, refresh, role, logout atomic.Int32
+	logoutErr                                 error
 
 	// hooks, each may be nil
 	refreshErr func() error
@@ -174,6 +175,11 @@ func (f *fakeSSO) RoleCredentials(ctx context.Context, at, acct, role string) (*
 		}
 	}
 	return &sso.RoleCredentials{AccessKeyID: f.next("ASIA"), SecretAccessKey: f.next("sk"), SessionToken: f.next("st"), Expiration: f.clock.Now().Add(f.credTTL)}, nil
+}
+
+func (f *fakeSSO) Logout(ctx context.Context, accessToken string) error {
+	f.logout.Add(1)
+	return f.logoutErr
 }
 
 func (f *fakeSSO) counts() string {
