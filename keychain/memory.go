@@ -189,4 +189,3 @@ func (f *fault) take() error {
 	f.n--
 	return f.err
 }
-

@@ -38,7 +38,7 @@ type fakeSSO struct {
 	noRefreshToken            bool
 
 	register, pkce, device, refresh, role, logout atomic.Int32
-	logoutErr                                 error
+	logoutErr                                     error
 
 	// hooks, each may be nil
 	refreshErr func() error
