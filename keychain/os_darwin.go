@@ -19,3 +19,6 @@ var osHints = &darwinHints
 func classify(err error) error { return classifyDarwin(err) }
 
 func newOSBackend() Backend { return goKeyring{} }
+
+// BackendName names the OS keychain for people (status).
+const BackendName = "the macOS login keychain"

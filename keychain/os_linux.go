@@ -15,3 +15,6 @@ func classify(err error) error { return err }
 func newOSBackend() Backend {
 	return &secretService{fallback: keyring.Get, set: keyring.Set, del: keyring.Delete}
 }
+
+// BackendName names the OS keychain for people (status).
+const BackendName = "the Secret Service (org.freedesktop.secrets) on the D-Bus session bus"

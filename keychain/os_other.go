@@ -13,3 +13,6 @@ func classify(err error) error { return err }
 // newOSBackend is go-keyring, which uses the Secret Service on the BSDs
 // and fails with keyring.ErrUnsupportedPlatform elsewhere.
 func newOSBackend() Backend { return goKeyring{} }
+
+// BackendName names the OS keychain for people (status).
+const BackendName = "the OS keychain (go-keyring)"

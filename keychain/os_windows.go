@@ -9,3 +9,6 @@ var osHints = &windowsHints
 func classify(err error) error { return classifyWindows(err) }
 
 func newOSBackend() Backend { return goKeyring{} }
+
+// BackendName names the OS keychain for people (status).
+const BackendName = "the Windows Credential Manager"

@@ -31,6 +31,14 @@ type Policy struct {
 	// ClockSkew is added to every expiry check, 0 to 1h
 	// (sso_credproc_clock_skew, --clock-skew).
 	ClockSkew time.Duration
+	// NoLogin: a call that needs a sign-in fails instead of starting one
+	// (sso_credproc_login = never; --no-login; SSO_CREDPROC_NO_LOGIN=1,
+	// which the command line turns into the flag). A refresh is allowed.
+	NoLogin bool
+	// Browser is the command that opens sign-in pages, as a $BROWSER
+	// entry ("%s" stands for the URL, else it is appended); "" means
+	// $BROWSER or the platform's opener (sso_credproc_browser, --browser).
+	Browser string
 }
 
 // DefaultPolicy applies where neither the config nor a flag says otherwise.
@@ -47,10 +55,13 @@ var DefaultPolicy = Policy{
 type policySetting struct {
 	key, flag string
 	flagValue func(*Overrides) *string
-	// dur selects the duration the setting holds; nil for the boolean
-	// UseDeviceCode.
+	// dur selects the duration the setting holds; nil for the others.
 	dur      func(*Policy) *time.Duration
 	min, max time.Duration
+	// parse, when set, reads a setting that is neither the boolean
+	// UseDeviceCode nor a duration: it sets pol, or returns what is wrong
+	// with text and a hint.
+	parse func(pol *Policy, text string) (msg, hint string)
 }
 
 var policySettings = []policySetting{
@@ -68,6 +79,28 @@ var policySettings = []policySetting{
 	{key: "sso_credproc_clock_skew", flag: "--clock-skew", max: time.Hour,
 		flagValue: func(o *Overrides) *string { return o.ClockSkew },
 		dur:       func(p *Policy) *time.Duration { return &p.ClockSkew }},
+	{key: "sso_credproc_login", flag: "--no-login",
+		flagValue: func(o *Overrides) *string { return o.Login },
+		parse: func(p *Policy, text string) (string, string) {
+			switch strings.ToLower(text) {
+			case "never":
+				p.NoLogin = true
+			case "auto":
+				p.NoLogin = false
+			default:
+				return "is not never or auto", "never: fail instead of starting a sign-in (a refresh is allowed); auto: sign in when needed (the default)"
+			}
+			return "", ""
+		}},
+	{key: "sso_credproc_browser", flag: "--browser",
+		flagValue: func(o *Overrides) *string { return o.Browser },
+		parse: func(p *Policy, text string) (string, string) {
+			if strings.TrimSpace(text) == "" || strings.ContainsAny(text, "\x00\n\r") {
+				return "is not a command", `a command such as firefox or "open -a Safari %s" ("%s" stands for the URL)`
+			}
+			p.Browser = text
+			return "", ""
+		}},
 }
 
 const policyPrefix = "sso_credproc_"
@@ -185,6 +218,17 @@ func (s *policySetting) apply(pol *Policy, text string, o origin, file string) e
 				e.Hint += ", e.g. " + s.flag + " " + shortDuration(*s.dur(&DefaultPolicy))
 			}
 		} else {
+			e.Hint += inlineHint(text)
+		}
+		return e
+	}
+	if s.parse != nil {
+		msg, hint := s.parse(pol, text)
+		if msg == "" {
+			return nil
+		}
+		e := &Error{File: fileOf(file, o), Section: o.section, Key: o.key(s.key), Msg: fmt.Sprintf("%q %s", text, msg), Hint: hint}
+		if o.flag == "" {
 			e.Hint += inlineHint(text)
 		}
 		return e

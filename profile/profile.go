@@ -77,6 +77,9 @@ type Overrides struct {
 	// --min-credential-ttl, --clock-skew (durations). Load checks them
 	// and merges them into Profile.Policy.
 	UseDeviceCode, LoginTimeout, RefreshWindow, MinCredentialTTL, ClockSkew *string
+	// Login is "never" or "auto" (--no-login gives "never"); Browser is
+	// the command of --browser.
+	Login, Browser *string
 }
 
 // Selects reports whether the overrides name something to sign in to

@@ -13,5 +13,5 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Main(cli.Env{}))
+	os.Exit(cli.Main(cli.Env{WarmOnly: true}))
 }

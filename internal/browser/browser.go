@@ -16,6 +16,9 @@ import (
 
 // Opener opens URLs.
 type Opener struct {
+	// Command, when set, is used instead of $BROWSER, with the same rules
+	// (the --browser flag, the sso_credproc_browser key).
+	Command string
 	// Getenv looks up BROWSER; nil means no BROWSER.
 	Getenv func(string) string
 	// Stderr receives the browser's own error output when set (debugging);
@@ -26,27 +29,29 @@ type Opener struct {
 	Settle time.Duration
 }
 
-// Open opens url with the $BROWSER entries, each in turn, when BROWSER is
-// set, else with the platform opener. A set BROWSER is the user's choice
+// Open opens url with the entries of Command, or else of $BROWSER, each in
+// turn, when set, else with the platform opener. A set BROWSER is the user's choice
 // and the last word: the platform opener is not tried after it (xdg-open
 // would run $BROWSER again, and a browser entry that failed may already
 // have shown the page).
 func (o *Opener) Open(url string) error {
 	var errs []error
-	if o.Getenv != nil {
-		if list := o.Getenv("BROWSER"); strings.Trim(list, string(filepath.ListSeparator)+" \t") != "" {
-			for _, entry := range filepath.SplitList(list) {
-				if strings.TrimSpace(entry) == "" {
-					continue
-				}
-				err := o.run(browserCommand(entry, url))
-				if err == nil {
-					return nil
-				}
-				errs = append(errs, fmt.Errorf("BROWSER entry %q: %w", entry, err))
+	list, what := o.Command, "browser command"
+	if list == "" && o.Getenv != nil {
+		list, what = o.Getenv("BROWSER"), "BROWSER entry"
+	}
+	if strings.Trim(list, string(filepath.ListSeparator)+" \t") != "" {
+		for _, entry := range filepath.SplitList(list) {
+			if strings.TrimSpace(entry) == "" {
+				continue
 			}
-			return &OpenError{Tried: errs}
+			err := o.run(browserCommand(entry, url))
+			if err == nil {
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("%s %q: %w", what, entry, err))
 		}
+		return &OpenError{Tried: errs}
 	}
 	cmd, err := platformCommand(url)
 	if err == nil {

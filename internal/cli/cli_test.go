@@ -88,16 +88,18 @@ func newHarness(t *testing.T, extraConfig string) *harness {
 func (h *harness) run(renew bool, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	e := Env{
-		Args:    args,
-		Getenv:  func(k string) string { return h.env[k] },
-		Stdout:  &out,
-		Stderr:  &errb,
-		TTY:     func() io.Writer { return h.tty },
-		Store:   h.store,
-		Handoff: func() int { return 99 },
+		Args:     args,
+		Getenv:   func(k string) string { return h.env[k] },
+		Stdout:   &out,
+		Stderr:   &errb,
+		TTY:      func() io.Writer { return h.tty },
+		Store:    h.store,
+		Handoff:  func() int { return 99 },
+		WarmOnly: true,
 	}
 	if renew {
 		e.Handoff = nil
+		e.WarmOnly = false
 		e.LockDir = func() string { return h.locks }
 		e.NewSSO = func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
@@ -332,9 +334,12 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("%s: %q", arg, stdout)
 		}
 	}
-	code, stdout, stderr := h.run(false, "--version")
-	if code != 0 || stdout != "" || !strings.HasPrefix(stderr, "sso-credproc ") {
-		t.Errorf("--version: exit %d stdout %q stderr %q", code, stdout, stderr)
+	// version and --version: on stdout, in sso-credproc itself.
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		code, stdout, stderr := h.run(false, args...)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "sso-credproc ") || !strings.Contains(stdout, runtime.Version()) || !strings.Contains(stdout, runtime.GOOS+"/"+runtime.GOARCH) {
+			t.Errorf("%v: exit %d stdout %q stderr %q", args, code, stdout, stderr)
+		}
 	}
 }
 

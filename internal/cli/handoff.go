@@ -47,9 +47,12 @@ func Handoff(args []string, stderr io.Writer) int {
 		}
 	}
 	u := &ui{err: stderr}
-	u.fail(fmt.Errorf("cannot renew credentials: %w", err), "install both programs with ./install.sh (it puts sso-credproc and sso-credproc-renew in the same directory)")
+	u.fail(fmt.Errorf("cannot renew credentials: %w", err), installHint)
 	return 1
 }
+
+// installHint names every way to install both programs side by side.
+const installHint = "install both programs side by side: ./install.sh from a checkout, or go install github.com/sso-credproc/sso-credproc/cmd/...@latest (it installs exactly sso-credproc and sso-credproc-renew), or copy both from the same release into one directory"
 
 // exitCode is the status of a child that ran.
 type exitCode int

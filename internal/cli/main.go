@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -21,11 +22,33 @@ func Main(e Env) int {
 	defer stop()
 	e.Args, e.Getenv, e.Stdout, e.Stderr = os.Args[1:], os.Getenv, os.Stdout, os.Stderr
 	e.TTY = func() io.Writer { return OpenTTY(os.Stderr) }
-	if e.NewSSO == nil && e.Handoff == nil {
-		e.Handoff = func() int { stop(); return Handoff(os.Args[1:], os.Stderr) }
+	if e.WarmOnly && e.Handoff == nil {
+		e.Handoff = func() int {
+			stop()
+			os.Setenv(callerVersionEnv, buildID())
+			return Handoff(os.Args[1:], os.Stderr)
+		}
 	}
-	if e.NewSSO != nil {
+	if !e.WarmOnly {
 		e.ParentGone, e.Detach = watchParent(ctx, parentPoll), detachStdio
+		if v := os.Getenv(callerVersionEnv); v != "" {
+			os.Unsetenv(callerVersionEnv) // not for the browser and other children
+			if v != buildID() {
+				(&ui{err: os.Stderr}).say(fmt.Sprintf("warning: %s is %s but sso-credproc is %s; %s", RenewName, buildID(), v, installHint))
+			}
+		}
 	}
 	return Run(ctx, e)
+}
+
+// callerVersionEnv carries sso-credproc's buildID to the
+// sso-credproc-renew it hands over to, which warns on a mismatch.
+const callerVersionEnv = "SSO_CREDPROC_CALLER_VERSION"
+
+// buildID is the version and commit, as the version command shows them.
+func buildID() string {
+	if c := commit(); c != "" {
+		return version() + " (commit " + c + ")"
+	}
+	return version()
 }

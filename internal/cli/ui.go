@@ -44,6 +44,14 @@ func (u *ui) notifyLocked(msg string) {
 	}
 }
 
+// say writes a line for the user on stderr (not copied to the terminal:
+// for commands run by people, not for the credential call).
+func (u *ui) say(msg string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	io.WriteString(u.err, "sso-credproc: "+oneLine(msg)+"\n")
+}
+
 func (u *ui) debugf(format string, args ...any) {
 	if u.debug {
 		u.mu.Lock()

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/sso-credproc/sso-credproc/profile"
+)
+
+const loginUsage = `usage: sso-credproc login --profile NAME [flags]
+       sso-credproc login --sso-session NAME [flags]
+       sso-credproc login --start-url URL --region REGION [flags]
+
+Signs in to IAM Identity Center now (or refreshes the token with its
+refresh token), so that later credential calls never prompt: before a
+Terraform run, or for an IDE that runs sso-credproc with --no-login. A
+profile whose credential_process runs sso-credproc --profile X stands
+for X. Says on stderr which start URL is signed in and until when.
+
+flags:
+`
+
+// loginCommand signs in (or refreshes) for the session of a profile.
+func loginCommand(ctx context.Context, e Env, args []string) int {
+	u := &ui{err: e.Stderr, tty: e.TTY}
+	o := &options{}
+	fs := newFlagSet("login", o, flagsSession|flagsSignIn|flagsDebug)
+	fs.BoolVar(&o.force, "force", false, "sign in again even with a valid token")
+	p, code, ok := loadSessionArgs(e, u, o, fs, args, "login", loginUsage)
+	if !ok {
+		return code
+	}
+	c := newCache(e, u, o, p)
+	ctx, cancel := context.WithTimeout(ctx, c.Policy.LoginTimeout+2*time.Minute)
+	defer cancel()
+	defer watchCaller(e, u, c)()
+	info, err := c.Login(ctx, sessionOf(p), o.force)
+	if err != nil {
+		if interrupted(ctx, err) {
+			u.fail(errors.New("interrupted"), "")
+			return 130
+		}
+		u.fail(err, runHint(err, o, p))
+		return 1
+	}
+	what := "already signed in to"
+	switch {
+	case info.SignedIn:
+		what = "signed in to"
+	case info.Refreshed:
+		what = "refreshed the sign-in to"
+	}
+	until := "until " + info.ExpiresAt.Local().Format("2006-01-02 15:04 MST")
+	if info.Refresh {
+		until += "; refreshed without a browser after that until the session ends"
+	}
+	u.say(fmt.Sprintf("%s %s%s, %s", what, p.StartURL, sessionNote(p), until))
+	return 0
+}
+
+// sessionNote is " (sso-session NAME)" for an sso-session profile.
+func sessionNote(p *profile.Profile) string {
+	if p.SessionName == "" {
+		return ""
+	}
+	return " (sso-session " + p.SessionName + ")"
+}
+
+// loadSessionArgs parses args with fs and resolves the session part of
+// the profile they select. ok is false when the command is done: help was
+// shown (code 0) or an error was reported (code 2 or 1).
+func loadSessionArgs(e Env, u *ui, o *options, fs *flag.FlagSet, args []string, name, usage string) (p *profile.Profile, code int, ok bool) {
+	if code, ok := parseCommand(e, u, o, fs, args, name, usage); !ok {
+		return nil, code, false
+	}
+	return loadSession(e, u, o, name)
+}
+
+// parseCommand parses args with fs into o. ok is false when the command is
+// done: help was shown (code 0) or a bad flag reported (code 2).
+func parseCommand(e Env, u *ui, o *options, fs *flag.FlagSet, args []string, name, usage string) (code int, ok bool) {
+	if err := parseArgs(fs, o, args, e.Stdout, usage, e.Getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		u.fail(err, flagHint(err, name))
+		return 2, false
+	}
+	u.debug = o.debug
+	return 0, true
+}
+
+// loadSession resolves the session part of the profile o selects.
+func loadSession(e Env, u *ui, o *options, name string) (p *profile.Profile, code int, ok bool) {
+	if o.profile == "" && !o.ov.Selects() {
+		u.fail(errors.New("no profile given"), fmt.Sprintf("name the profile or session: sso-credproc %s --profile NAME (or --sso-session NAME, or --start-url URL --region REGION)", name))
+		return nil, 2, false
+	}
+	p, err := profile.LoadSession(profile.ConfigPath(e.Getenv), o.profile, o.ov, e.Getenv)
+	if err != nil {
+		u.fail(err, profileHint(err))
+		return nil, 1, false
+	}
+	return p, 0, true
+}

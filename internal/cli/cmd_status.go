@@ -1,0 +1,318 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/profile"
+	"github.com/sso-credproc/sso-credproc/tokencache"
+)
+
+const statusUsage = `usage: sso-credproc status [--json]
+
+Shows the config file in use, the keychain and whether it can be used,
+and for each session of the config file its token, client registration
+and cached role credentials, with their expiry (never a secret). Then it
+checks the config: profiles whose credential_process runs sso-credproc
+but that the SDKs will bypass (they carry SSO keys themselves), that name
+a profile that does not exist, or whose sso-credproc (or the
+sso-credproc-renew beside it) is missing or of another version.
+Exits 0 when all is well, 1 when something needs action.
+
+flags:
+`
+
+// statusReport is what status shows; --json prints it as it is.
+type statusReport struct {
+	ConfigFile string          `json:"configFile"`
+	Keychain   keychainStatus  `json:"keychain"`
+	Sessions   []sessionStatus `json:"sessions"`
+	Findings   []finding       `json:"findings"`
+	OK         bool            `json:"ok"`
+}
+
+type keychainStatus struct {
+	Backend string `json:"backend"`
+	Usable  bool   `json:"usable"` // reachable, unlocked and writable
+	Error   string `json:"error,omitempty"`
+}
+
+type sessionStatus struct {
+	Name         string             `json:"name,omitempty"`
+	StartURL     string             `json:"startUrl"`
+	Region       string             `json:"region"`
+	Profiles     []string           `json:"profiles"`
+	Token        *tokenStatus       `json:"token"`
+	Registration *time.Time         `json:"registrationExpiresAt"`
+	Credentials  []credentialStatus `json:"credentials"`
+	Damaged      []string           `json:"damaged,omitempty"`
+}
+
+type tokenStatus struct {
+	ExpiresAt    time.Time `json:"expiresAt"`
+	RefreshToken bool      `json:"refreshToken"`
+}
+
+type credentialStatus struct {
+	AccountID  string    `json:"accountId"`
+	RoleName   string    `json:"roleName"`
+	Expiration time.Time `json:"expiration"`
+}
+
+type finding struct {
+	Profile string `json:"profile,omitempty"`
+	Problem string `json:"problem"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+// statusCommand shows what sso-credproc knows and checks the config.
+func statusCommand(ctx context.Context, e Env, args []string) int {
+	u := &ui{err: e.Stderr, tty: e.TTY}
+	o := &options{}
+	fs := newFlagSet("status", o, flagsDebug)
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
+	if code, ok := parseCommand(e, u, o, fs, args, "status", statusUsage); !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	path := profile.ConfigPath(e.Getenv)
+	inv, err := profile.ReadInventory(path, e.Getenv)
+	if err != nil {
+		u.fail(err, profileHint(err))
+		return 1
+	}
+	rep := statusReport{ConfigFile: inv.File, Sessions: []sessionStatus{}, Findings: []finding{}}
+	if rep.ConfigFile == "" {
+		rep.Findings = append(rep.Findings, finding{Problem: "no config file at " + path, Hint: "create a profile with: sso-credproc configure --profile NAME"})
+	}
+	store := e.Store
+	if store == nil {
+		store = keychain.Open()
+	}
+	rep.Keychain = keychainStatus{Backend: keychain.BackendName, Usable: true}
+	if p, ok := store.(keychain.Prober); ok {
+		if err := p.Probe(ctx); err != nil {
+			rep.Keychain.Usable, rep.Keychain.Error = false, oneLine(err.Error())
+			rep.Findings = append(rep.Findings, finding{Problem: "the keychain cannot be used: " + oneLine(err.Error()), Hint: keychain.Hint(err)})
+		}
+	}
+	cache := &tokencache.Cache{Store: store, Now: e.Now}
+	for _, s := range inv.Sessions {
+		st := sessionStatus{Name: s.Name, StartURL: s.StartURL, Region: s.Region, Profiles: s.Profiles, Credentials: []credentialStatus{}}
+		if st.Profiles == nil {
+			st.Profiles = []string{}
+		}
+		if rep.Keychain.Usable && s.StartURL != "" && s.Region != "" {
+			state, err := cache.Inspect(ctx, tokencache.Session{Name: s.Name, StartURL: s.StartURL, Region: s.Region})
+			if err != nil {
+				rep.Findings = append(rep.Findings, finding{Problem: fmt.Sprintf("%s: %s", s.Label(), oneLine(err.Error())), Hint: keychain.Hint(err)})
+			} else {
+				if state.Token != nil {
+					st.Token = &tokenStatus{ExpiresAt: state.Token.ExpiresAt, RefreshToken: state.Token.Refresh}
+				}
+				st.Registration = state.Registration
+				for _, c := range state.Credentials {
+					st.Credentials = append(st.Credentials, credentialStatus{c.AccountID, c.RoleName, c.Expiration})
+				}
+				st.Damaged = state.Damaged
+			}
+		}
+		rep.Sessions = append(rep.Sessions, st)
+	}
+	rep.Findings = append(rep.Findings, checkCommands(ctx, inv)...)
+	rep.OK = len(rep.Findings) == 0
+	if o.json {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		e.Stdout.Write(append(b, '\n'))
+	} else {
+		writeStatus(e.Stdout, &rep, now(e))
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+func now(e Env) time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// checkCommands finds the problems of the profiles that run sso-credproc.
+func checkCommands(ctx context.Context, inv *profile.Inventory) []finding {
+	var out []finding
+	versions := map[string]string{} // program path -> version line
+	for _, c := range inv.Commands {
+		if c.Bypassed {
+			out = append(out, finding{Profile: c.Profile,
+				Problem: fmt.Sprintf("[%s] carries SSO keys and a credential_process that runs sso-credproc: the SDKs use their own SSO support for it and never run sso-credproc", c.Section),
+				Hint:    fmt.Sprintf("keep the SSO keys on a separate profile and point credential_process at it: sso-credproc configure --profile %s --force", c.Profile)})
+		}
+		if c.Target == "" {
+			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: credential_process runs sso-credproc without --profile", c.Section),
+				Hint: "add --profile NAME, naming the profile that holds the SSO settings"})
+		} else if !c.TargetExists {
+			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: credential_process names profile %q, which is not in %s", c.Section, c.Target, inv.File),
+				Hint: "create it with: sso-credproc configure --profile " + c.Profile + " --force, or fix the name"})
+		}
+		prog, err := findProgram(c.Words[0])
+		if err != nil {
+			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: credential_process runs %s: %v", c.Section, c.Words[0], err),
+				Hint: "install sso-credproc with ./install.sh (or go install), or give its full path in credential_process"})
+			continue
+		}
+		renew := filepath.Join(filepath.Dir(prog), RenewName+exeSuffix())
+		if _, err := os.Stat(renew); err != nil {
+			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: %s is missing next to %s", c.Section, RenewName, prog), Hint: installHint})
+			continue
+		}
+		for _, p := range []string{prog, renew} {
+			if _, ok := versions[p]; !ok {
+				versions[p] = programVersion(ctx, p)
+			}
+		}
+		if versions[prog] != versions[renew] {
+			out = append(out, finding{Profile: c.Profile,
+				Problem: fmt.Sprintf("[%s]: %s (%s) and %s (%s) are of different versions", c.Section, prog, versions[prog], renew, versions[renew]),
+				Hint:    installHint})
+		}
+	}
+	return out
+}
+
+// findProgram resolves the first word of a credential_process as the
+// SDKs' shell would: a path as it is, a bare name through PATH; symlinks
+// are followed.
+func findProgram(word string) (string, error) {
+	p := word
+	if !strings.ContainsAny(word, `/\`) {
+		var err error
+		if p, err = exec.LookPath(word); err != nil {
+			return "", fmt.Errorf("not found in PATH")
+		}
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("not found")
+	}
+	if runtime.GOOS != "windows" && st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("not executable")
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	return p, nil
+}
+
+// programVersion runs "PROGRAM version" and returns its line ("unknown" if
+// it does not answer within 5 s).
+func programVersion(ctx context.Context, prog string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, prog, "version").Output()
+	line := strings.TrimSpace(string(out))
+	if err != nil || line == "" {
+		return "unknown"
+	}
+	// "sso-credproc VERSION (commit C, GO, OS/ARCH)": the program name
+	// differs between the two; the rest must not.
+	if _, rest, ok := strings.Cut(line, " "); ok {
+		return rest
+	}
+	return line
+}
+
+func exeSuffix() string {
+	if runtime.GOOS == "windows" {
+		return ".exe"
+	}
+	return ""
+}
+
+// writeStatus prints the report for people.
+func writeStatus(w io.Writer, r *statusReport, now time.Time) {
+	file := r.ConfigFile
+	if file == "" {
+		file = "(none)"
+	}
+	fmt.Fprintf(w, "config file: %s\n", file)
+	kc := "usable (reachable, unlocked, writable)"
+	if !r.Keychain.Usable {
+		kc = "NOT usable: " + r.Keychain.Error
+	}
+	fmt.Fprintf(w, "keychain:    %s — %s\n", r.Keychain.Backend, kc)
+	for _, s := range r.Sessions {
+		label := s.StartURL + " (" + s.Region + ")"
+		if s.Name != "" {
+			label = "sso-session " + s.Name + ": " + label
+		}
+		fmt.Fprintf(w, "\n%s\n", label)
+		if len(s.Profiles) > 0 {
+			fmt.Fprintf(w, "  profiles:            %s\n", strings.Join(s.Profiles, ", "))
+		}
+		switch {
+		case s.Token == nil:
+			fmt.Fprintf(w, "  token:               none (the next call signs in)\n")
+		case !s.Token.ExpiresAt.After(now) && !s.Token.RefreshToken:
+			fmt.Fprintf(w, "  token:               expired %s (the next call signs in)\n", when(s.Token.ExpiresAt, now))
+		default:
+			refresh := "no refresh token"
+			if s.Token.RefreshToken {
+				refresh = "refresh token held"
+			}
+			fmt.Fprintf(w, "  token:               %s %s (%s)\n", expiresWord(s.Token.ExpiresAt, now), when(s.Token.ExpiresAt, now), refresh)
+		}
+		if s.Registration == nil {
+			fmt.Fprintf(w, "  client registration: none\n")
+		} else {
+			fmt.Fprintf(w, "  client registration: %s %s\n", expiresWord(*s.Registration, now), when(*s.Registration, now))
+		}
+		for _, c := range s.Credentials {
+			fmt.Fprintf(w, "  role credentials:    %s/%s, %s %s\n", c.AccountID, c.RoleName, expiresWord(c.Expiration, now), when(c.Expiration, now))
+		}
+		for _, d := range s.Damaged {
+			fmt.Fprintf(w, "  damaged item:        %s (replaced on the next renewal)\n", d)
+		}
+	}
+	fmt.Fprintln(w)
+	if len(r.Findings) == 0 {
+		fmt.Fprintln(w, "checks: all well")
+		return
+	}
+	fmt.Fprintf(w, "checks: %d to act on\n", len(r.Findings))
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  - %s\n", oneLine(f.Problem))
+		if f.Hint != "" {
+			fmt.Fprintf(w, "    fix: %s\n", oneLine(f.Hint))
+		}
+	}
+}
+
+func expiresWord(t, now time.Time) string {
+	if t.After(now) {
+		return "valid until"
+	}
+	return "expired"
+}
+
+// when is "2026-11-29 13:05 UTC (in 55m)" or "(3h ago)".
+func when(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Minute)
+	rel := "in " + shortDuration(d)
+	if d < 0 {
+		rel = shortDuration(-d) + " ago"
+	}
+	return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04 MST"), rel)
+}

@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"runtime"
+
+	"github.com/sso-credproc/sso-credproc/internal/browser"
+	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/profile"
+	"github.com/sso-credproc/sso-credproc/tokencache"
+)
+
+// newCache builds the cache every command uses for the resolved profile p:
+// the keychain, the policy, the browser and, outside the warm path, the
+// SSO client and the locks.
+func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
+	pol, useDevice := policy(p)
+	store := e.Store
+	if store == nil {
+		store = keychain.Open()
+	}
+	c := &tokencache.Cache{
+		Store:         store,
+		Policy:        pol,
+		Now:           e.Now,
+		UseDeviceCode: useDevice,
+		NoLogin:       p.Policy.NoLogin,
+		Notify:        u.notify,
+	}
+	if !o.noBrowser {
+		c.Browser = &browser.Opener{Getenv: e.Getenv, Command: p.Policy.Browser}
+	}
+	if !useDevice && !p.Legacy() && p.Policy.Browser == "" && noDisplay(runtime.GOOS, e.Getenv) {
+		// The browser redirect ends on this machine's loopback, which a
+		// browser elsewhere (the user's laptop, over SSH) cannot reach;
+		// a device code can be approved from anywhere.
+		c.UseDeviceCode = true
+		c.Browser = nil // there is nothing to open it in
+		u.debugf("no display and no BROWSER: signing in with a device code")
+	}
+	if u.debug {
+		c.Debugf = u.debugf
+		u.debugf("profile %q from %s: sso-session %q, start URL %s, region %s, account %s, role %s", p.Name, p.File, p.SessionName, p.StartURL, p.Region, p.AccountID, p.RoleName)
+		if p.OIDCEndpoint != "" || p.PortalEndpoint != "" {
+			u.debugf("endpoint overrides: oidc %q, portal %q", p.OIDCEndpoint, p.PortalEndpoint)
+		}
+	}
+	if !e.WarmOnly && e.NewSSO != nil {
+		c.NewSSO = func() tokencache.SSO { return e.NewSSO(p) }
+		c.Locks = &tokencache.FileLocker{Dir: e.LockDir()}
+	}
+	return c
+}
+
+// sessionOf is the SSO session of p.
+func sessionOf(p *profile.Profile) tokencache.Session {
+	return tokencache.Session{Name: p.SessionName, StartURL: p.StartURL, Region: p.Region, Scopes: p.Scopes}
+}
+
+// watchCaller makes u detach when e says the caller has gone (see
+// Env.ParentGone) and tells c to report sign-ins to u. The returned
+// function stops watching.
+func watchCaller(e Env, u *ui, c *tokencache.Cache) func() {
+	if e.ParentGone == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-e.ParentGone:
+		}
+		u.detach(e.Detach)
+	}()
+	c.OnSignIn = u.signingIn
+	return func() { close(done) }
+}
+
+// interrupted reports whether err ended the call because ctx was
+// cancelled (a signal).
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, context.Canceled)
+}
+
+// policy maps the profile's Policy, which profile.Load merged from the
+// defaults, the sso_credproc_* keys and the flags and checked, onto the
+// cache's, and says whether to sign in with the device code.
+func policy(p *profile.Profile) (tokencache.Policy, bool) {
+	return tokencache.Policy{
+		LoginTimeout:     p.Policy.LoginTimeout,
+		RefreshWindow:    p.Policy.RefreshWindow,
+		MinCredentialTTL: p.Policy.MinCredentialTTL,
+		ClockSkew:        p.Policy.ClockSkew,
+	}, p.Policy.UseDeviceCode
+}
+
+// noDisplay reports whether this is a Linux (or BSD) session with no
+// graphical display and no BROWSER, such as SSH into a server or a
+// container, where no browser can open the loopback redirect. WSL opens the
+// Windows browser and is not such a session.
+func noDisplay(goos string, getenv func(string) string) bool {
+	switch goos {
+	case "darwin", "windows", "android", "ios":
+		return false
+	}
+	for _, k := range []string{"BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"} {
+		if getenv(k) != "" {
+			return false
+		}
+	}
+	return true
+}
