@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
@@ -26,12 +27,15 @@ func runHint(err error, o *options, p *profile.Profile) string {
 		lt *tokencache.LoginTimeoutError
 		pe *tokencache.PeerError
 		cr *tokencache.ClientRejectedError
+		lr *tokencache.LoginRequiredError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return ""
 	case errors.Is(err, keychain.ErrUnavailable), errors.Is(err, keychain.ErrCorrupt), errors.Is(err, keychain.ErrTooLarge):
 		return keychain.Hint(err)
+	case errors.As(err, &lr):
+		return "sign in first: sso-credproc login " + sessionArgs(o, p)
 	case errors.As(err, &lt):
 		return fmt.Sprintf("run it again and finish signing in within %s, or allow more time: %s --login-timeout 10m", lt.Timeout, again)
 	case errors.As(err, &pe) && pe.What == "sign in":
@@ -60,6 +64,26 @@ func endpointNote(override string) string {
 		return ""
 	}
 	return "; an endpoint override is in use (AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL, a services section or endpoint_url); to use the default endpoints instead, set AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true"
+}
+
+// sessionArgs selects p's session for login and logout: the user's
+// --profile, else the sso-session or start URL and region.
+func sessionArgs(o *options, p *profile.Profile) string {
+	switch {
+	case o.profile != "":
+		return "--profile " + quoteArg(o.profile)
+	case p.SessionName != "":
+		return "--sso-session " + quoteArg(p.SessionName)
+	}
+	return "--start-url " + quoteArg(p.StartURL) + " --region " + quoteArg(p.Region)
+}
+
+// quoteArg quotes s for a shell when it needs it.
+func quoteArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\$`;&|<>()*?[]#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // commandArgs repeats the user's selection flags for hints.

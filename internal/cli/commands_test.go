@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestLoginThenCredentialsNeedNoSignIn(t *testing.T) {
+	h := newHarness(t, "\n[profile dev]\ncredential_process = sso-credproc --profile dev-sso\n")
+	code, stdout, stderr := h.run(true, "login", "--profile", "dev-sso", "--no-browser")
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "signed in to "+h.srv.URL+"/start (sso-session corp), until ") {
+		t.Fatalf("login: exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	// Again: already signed in, no request.
+	before := h.srv.Count("CreateToken")
+	code, _, stderr = h.run(true, "login", "--sso-session", "corp")
+	if code != 0 || !strings.Contains(stderr, "already signed in to") || h.srv.Count("CreateToken") != before {
+		t.Fatalf("second login: exit %d stderr %q calls %v", code, stderr, h.srv.Counts())
+	}
+	// The profile the SDKs use stands for the one it points at.
+	code, _, stderr = h.run(true, "login", "--profile", "dev")
+	if code != 0 || !strings.Contains(stderr, "already signed in to") {
+		t.Fatalf("login --profile dev: exit %d stderr %q", code, stderr)
+	}
+	// The credential call signs in no more.
+	code, _, stderr = h.run(true, "--profile", "dev-sso", "--no-login")
+	if code != 0 {
+		t.Fatalf("credentials after login: exit %d %s", code, stderr)
+	}
+	// --force signs in again.
+	code, _, stderr = h.run(true, "login", "--profile", "dev-sso", "--force", "--no-browser")
+	if code != 0 || !strings.Contains(stderr, "signed in to") || h.srv.Count("Authorize") != 2 {
+		t.Fatalf("login --force: exit %d stderr %q calls %v", code, stderr, h.srv.Counts())
+	}
+}
+
+// A caller that must never start a sign-in fails at once with the command
+// that signs in; a refresh would still be made.
+func TestNoLogin(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config string
+		env    []string
+		args   []string
+	}{
+		{"flag", "", nil, []string{"--no-login"}},
+		{"config key", "sso_credproc_login = never\n", nil, nil},
+		{"environment", "", []string{"SSO_CREDPROC_NO_LOGIN", "1"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.config)
+			for i := 0; i < len(tc.env); i += 2 {
+				h.env[tc.env[i]] = tc.env[i+1]
+			}
+			code, stdout, stderr := h.run(true, append([]string{"--profile", "dev-sso"}, tc.args...)...)
+			if code == 0 || stdout != "" || !strings.Contains(stderr, "hint: sign in first: sso-credproc login --profile dev-sso") {
+				t.Fatalf("exit %d stdout %q stderr %q", code, stdout, stderr)
+			}
+			if n := len(h.srv.Counts()); n != 0 {
+				t.Errorf("requests were made: %v", h.srv.Counts())
+			}
+		})
+	}
+	h := newHarness(t, "sso_credproc_login = sometimes\n")
+	code, _, stderr := h.run(true, "--profile", "dev-sso")
+	if code == 0 || !strings.Contains(stderr, "sso_credproc_login") || !strings.Contains(stderr, "never") {
+		t.Errorf("bad value: exit %d stderr %q", code, stderr)
+	}
+	h.env["SSO_CREDPROC_NO_LOGIN"] = "perhaps"
+	if code, _, stderr := h.run(true, "--profile", "dev-sso"); code != 2 || !strings.Contains(stderr, "SSO_CREDPROC_NO_LOGIN") {
+		t.Errorf("bad variable: exit %d stderr %q", code, stderr)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	h := newHarness(t, "")
+	if code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-browser"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := h.run(true, "logout", "--profile", "dev-sso")
+	want := "signed out; removed role credentials 111122223333/Dev, token, client registration"
+	if code != 0 || stdout != "" || !strings.Contains(stderr, want) || h.srv.Count("Logout") != 1 {
+		t.Fatalf("logout: exit %d stdout %q stderr %q calls %v", code, stdout, stderr, h.srv.Counts())
+	}
+	for _, s := range h.srv.Secrets() {
+		if strings.Contains(stderr, s) {
+			t.Error("a secret in logout's output")
+		}
+	}
+	// Nothing left: the warm path hands over, and the next call signs in.
+	if code, _, _ := h.run(false, "--profile", "dev-sso"); code != 99 {
+		t.Errorf("credentials survived the logout: exit %d", code)
+	}
+	if code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-browser"); code != 0 || h.srv.Count("Authorize") != 2 {
+		t.Errorf("after logout: exit %d %s %v", code, stderr, h.srv.Counts())
+	}
+	// --all: every session of the file.
+	code, _, stderr = h.run(true, "logout", "--all")
+	if code != 0 || !strings.Contains(stderr, "removed") {
+		t.Errorf("logout --all: exit %d stderr %q", code, stderr)
+	}
+	code, _, stderr = h.run(true, "logout", "--all")
+	if code != 0 || !strings.Contains(stderr, "nothing stored") {
+		t.Errorf("logout --all again: exit %d stderr %q", code, stderr)
+	}
+	if code, _, _ := h.run(true, "logout", "--all", "--profile", "dev-sso"); code != 2 {
+		t.Errorf("--all with --profile: exit %d", code)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	h := newHarness(t, "")
+	if code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-browser"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := h.run(true, "status")
+	for _, want := range []string{"config file: " + h.env["AWS_CONFIG_FILE"], "keychain:", "usable", "sso-session corp: " + h.srv.URL + "/start (eu-west-1)",
+		"profiles:            dev-sso", "token:               valid until", "refresh token held", "client registration: valid until",
+		"role credentials:    111122223333/Dev, valid until", "checks: all well"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code != 0 || stderr != "" {
+		t.Errorf("exit %d stderr %q", code, stderr)
+	}
+	for _, s := range h.srv.Secrets() {
+		if strings.Contains(stdout, s) {
+			t.Error("a secret in status")
+		}
+	}
+	code, stdout, _ = h.run(true, "status", "--json")
+	var rep statusReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 || !rep.OK || len(rep.Sessions) != 1 ||
+		rep.Sessions[0].Token == nil || len(rep.Sessions[0].Credentials) != 1 {
+		t.Errorf("status --json: exit %d, %v: %s", code, err, stdout)
+	}
+}
+
+func TestStatusChecksTheConfig(t *testing.T) {
+	h := newHarness(t, "credential_process = sso-credproc --profile dev-sso\n"+
+		"\n[profile dangling]\ncredential_process = /nonexistent/sso-credproc --profile nosuch\n")
+	code, stdout, _ := h.run(true, "status")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"[profile dev-sso] carries SSO keys and a credential_process that runs sso-credproc",
+		`[profile dangling]: credential_process names profile "nosuch", which is not in`,
+		"[profile dangling]: credential_process runs /nonexistent/sso-credproc: not found",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestCommandsHelpAndErrors(t *testing.T) {
+	h := newHarness(t, "")
+	for _, c := range []string{"login", "logout", "status", "version", "help"} {
+		code, stdout, stderr := h.run(false, c, "--help")
+		if code != 0 || !strings.HasPrefix(stdout, "usage: sso-credproc "+c) || stderr != "" {
+			if !(c == "login" || c == "logout" || c == "status") || code != 99 { // handed over by the warm binary
+				t.Errorf("%s --help: exit %d stdout %q stderr %q", c, code, stdout, stderr)
+			}
+		}
+		code, stdout, stderr = h.run(true, c, "--help")
+		if code != 0 || !strings.HasPrefix(stdout, "usage: sso-credproc "+c) || stderr != "" {
+			t.Errorf("renew %s --help: exit %d stdout %q stderr %q", c, code, stdout, stderr)
+		}
+	}
+	code, stdout, _ := h.run(false, "--help")
+	for _, c := range []string{"login", "logout", "status", "version"} {
+		if code != 0 || !strings.Contains(stdout, "\n  "+c+" ") {
+			t.Errorf("--help does not list %s: %q", c, stdout)
+		}
+	}
+	code, stdout, stderr := h.run(false, "frobnicate")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d stdout %q stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = h.run(true, "login")
+	if code != 2 || !strings.Contains(stderr, "no profile given") {
+		t.Errorf("login without a profile: exit %d stderr %q", code, stderr)
+	}
+}
