@@ -531,7 +531,7 @@ func TestRenewMissing(t *testing.T) {
 	if err := cmd.Run(); err == nil || out.Len() != 0 {
 		t.Fatalf("err %v, stdout %q", err, out.String())
 	}
-	if !strings.Contains(errb.String(), "sso-credproc-renew is missing") || !strings.Contains(errb.String(), "hint: install both programs with ./install.sh") {
+	if !strings.Contains(errb.String(), "sso-credproc-renew is missing") || !strings.Contains(errb.String(), "hint: install both programs side by side: ./install.sh") || !strings.Contains(errb.String(), "go install") {
 		t.Errorf("stderr %q", errb.String())
 	}
 	w.wantCalls(map[string]int{"RegisterClient": 0})
