@@ -36,7 +36,8 @@ func CheckName(what, name string) error {
 
 // CommandLine joins words into a credential_process value that botocore's
 // shlex split (profile.SplitCommand) turns back into exactly these words.
-// A word of letters, digits and _ @ % + = : , . / - is written as it is;
+// A word of letters and digits (any script) and _ @ % + = : , . / - is
+// written as it is;
 // any other is put in double quotes, which also keep it one word for sh -c
 // (the Go and JS SDKs) and for Windows' command-line rules. A word that
 // double quotes cannot carry unchanged through all of these (one with ",
@@ -49,7 +50,9 @@ func CommandLine(words []string) (string, error) {
 	}
 	out := make([]string, len(words))
 	for i, w := range words {
-		if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		if w != "" && !strings.ContainsFunc(w, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("_@%+=:,./-", r)
+		}) {
 			out[i] = w
 			continue
 		}
@@ -104,6 +107,9 @@ func (p *Pair) check() (string, error) {
 			}
 			return "", &Error{Msg: v.what + ": " + err.Error(), Hint: hint, Err: ErrInvalid}
 		}
+	}
+	if len(p.Command) == 0 {
+		return "", fail(ErrInvalid, "", "no command for credential_process")
 	}
 	return CommandLine(append(slices.Clip(p.Command), "--profile", p.SSOProfile))
 }
