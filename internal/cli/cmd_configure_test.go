@@ -46,7 +46,9 @@ func newConfigureRun(t *testing.T, config string) *configureRun {
 	return r
 }
 
-func (r *configureRun) path() string { return profile.ConfigPath(func(k string) string { return r.env[k] }) }
+func (r *configureRun) path() string {
+	return profile.ConfigPath(func(k string) string { return r.env[k] })
+}
 
 func (r *configureRun) run(args ...string) int {
 	origStdin, origList, origExe := configureStdin, listAssignments, configureExecutable
@@ -301,7 +303,9 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 
 	r = newConfigureRun(t, corpSession)
 	r.interactive = true
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return nil, errors.New("signed out") }
+	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+		return nil, errors.New("signed out")
+	}
 	if code := r.run("--profile", "dev", "--sso-session", "corp"); code != 1 || !strings.Contains(r.stderr, "signed out") {
 		t.Errorf("exit %d: %s", code, r.stderr)
 	}
