@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"golang.org/x/term"
 
@@ -396,7 +397,14 @@ func (c *configurer) chooseAssignment(ctx context.Context, path string, p *confi
 			if a.AccountName != "" {
 				label += " (" + a.AccountName + ")"
 			}
-			labels = append(labels, label+"  "+a.RoleName)
+			// The names come from the service: no control characters on
+			// the terminal.
+			labels = append(labels, strings.Map(func(r rune) rune {
+				if unicode.IsControl(r) {
+					return -1
+				}
+				return r
+			}, label+"  "+a.RoleName))
 		}
 	}
 	if len(options) == 0 {

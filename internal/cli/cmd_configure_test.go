@@ -250,7 +250,7 @@ func assignments() []sso.Assignment {
 	return []sso.Assignment{
 		{AccountID: "111122223333", AccountName: "Prod", RoleName: "ReadOnly"},
 		{AccountID: "111122223333", AccountName: "Prod", RoleName: "Admin"},
-		{AccountID: "444455556666", AccountName: "Dev", RoleName: "Admin"},
+		{AccountID: "444455556666", AccountName: "Dev\x1b[2J", RoleName: "Admin"},
 	}
 }
 
@@ -272,11 +272,14 @@ func TestConfigureInteractiveMenu(t *testing.T) {
 		t.Errorf("listed for %+v", listed)
 	}
 	r.checkPair("prod", "prod-sso", "111122223333", "Admin")
-	for _, s := range []string{"sso-credproc: sso-session: corp\n", "   1) 111122223333 (Prod)  ReadOnly\n", "   3) 444455556666 (Dev)  Admin\n",
+	for _, s := range []string{"sso-credproc: sso-session: corp\n", "   1) 111122223333 (Prod)  ReadOnly\n", "   3) 444455556666 (Dev[2J)  Admin\n",
 		"type a number from 1 to 3", "+[profile prod-sso]\n", "write these changes to " + r.path() + "? [y/N] "} {
 		if !strings.Contains(r.tty, s) {
 			t.Errorf("terminal lacks %q:\n%s", s, r.tty)
 		}
+	}
+	if strings.Contains(r.tty, "\x1b") {
+		t.Errorf("a control character from the service reached the terminal")
 	}
 	if strings.Contains(r.stderr, "choose the") {
 		t.Errorf("menu on stderr: %q", r.stderr)
