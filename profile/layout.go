@@ -138,7 +138,7 @@ func LoadData(path string, data []byte, name string, env func(string) string) (*
 	if sect == nil {
 		return nil, notFound(path, cfg, name)
 	}
-	return resolve(cfg, sect, name, Overrides{}, env)
+	return resolve(cfg, sect, name, Overrides{}, env, false)
 }
 
 // Settings returns the keys of profile name in data as botocore's
