@@ -143,6 +143,9 @@ func Remove(path, ifAccessToken string) (bool, error) {
 	if err != nil || subtle.ConstantTimeCompare([]byte(t.AccessToken), []byte(ifAccessToken)) != 1 {
 		return false, nil
 	}
+	if testHookBeforeRemove != nil {
+		testHookBeforeRemove()
+	}
 	after, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -161,6 +164,10 @@ func Remove(path, ifAccessToken string) (bool, error) {
 	}
 	return true, nil
 }
+
+// testHookBeforeRemove runs, in tests, between Remove's read and its last
+// check.
+var testHookBeforeRemove func()
 
 // readOpen reads path (at most MaxFileSize+1 bytes) and returns what the
 // open file's Stat said; the file is closed before it returns, so that it
