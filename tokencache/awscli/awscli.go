@@ -22,9 +22,16 @@
 //     (~/.aws/sso/cache), do_sso_login (a botocore JSONFileCache with
 //     _sso_json_dumps), _serialize_utc_timestamp ("%Y-%m-%dT%H:%M:%SZ").
 //   - aws-cli v2, awscli/botocore/utils.py: SSOTokenFetcher._token_cache_key
-//     (the file name), _create_token_attempt (the fields and their order).
+//     (the file name), SSOTokenFetcher._create_token_attempt and
+//     SSOTokenFetcherAuth._create_token_ (the fields and their order, the
+//     same for the device code and the authorization code).
+//   - aws-cli v2, awscli/botocore/utils.py: JSONFileCache.__setitem__ writes
+//     the file in place: os.open(O_WRONLY|O_CREAT, 0o600), truncate, write;
+//     the directory comes from os.makedirs with no mode.
 //   - botocore, botocore/utils.py: SSOTokenLoader (a reader needs accessToken
-//     and expiresAt), JSONFileCache.__setitem__ (how the file is written).
+//     and expiresAt); JSONFileCache.__setitem__ (since boto/botocore#3597,
+//     late 2025, e.g. 1.43: a tempfile.mkstemp file, fsynced, os.replace'd
+//     over the old one; before, e.g. Debian's 1.29: in place as above).
 //   - botocore, botocore/tokens.py: SSOTokenProvider._refresh_access_token
 //     (to refresh, a reader needs refreshToken, clientId, clientSecret and a
 //     registrationExpiresAt in the future).

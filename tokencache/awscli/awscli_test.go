@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
 	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
 )
@@ -62,22 +61,6 @@ func TestCacheKeyVectors(t *testing.T) {
 	}
 	if got, want := awscli.Path(home, "", startURL), filepath.Join(awscli.Dir(home), "40a89917e3175433e361b710a9d43528d7f1890a.json"); got != want {
 		t.Errorf("Path (legacy) = %s, want %s", got, want)
-	}
-}
-
-func TestHomeDir(t *testing.T) {
-	env := map[string]string{"HOME": "/home/a", "USERPROFILE": `C:\Users\b`}
-	get := func(k string) string { return env[k] }
-	if got := profile.HomeDir(get); got != "/home/a" {
-		t.Errorf("HomeDir = %q, want HOME", got)
-	}
-	delete(env, "HOME")
-	want := `C:\Users\b`
-	if runtime.GOOS != "windows" {
-		want, _ = os.UserHomeDir() // USERPROFILE means nothing here
-	}
-	if got := profile.HomeDir(get); got != want {
-		t.Errorf("HomeDir without HOME = %q, want %q", got, want)
 	}
 }
 

@@ -78,7 +78,9 @@ func malformed(op, path, field, format string, args ...any) error {
 //
 // Errors are *Error: a missing file matches fs.ErrNotExist, a malformed
 // one ErrMalformed (naming the field). An expired token is no error: see
-// Token.Valid.
+// Token.Valid. The AWS CLI rewrites its files in place, so a Read at the
+// moment `aws sso login` writes may see a partial file, which is
+// malformed; reading again a moment later sees the whole file.
 func Read(path string) (*Token, error) {
 	b, err := readFile(path)
 	if err != nil {
@@ -104,7 +106,7 @@ func readFile(path string) ([]byte, error) {
 		return nil, osError("read", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, malformed("read", path, "", "not a regular file (%s)", fi.Mode().Type())
+		return nil, malformed("read", path, "", "it is %s, not a regular file", kind(fi.Mode()))
 	}
 	if fi.Size() > MaxFileSize {
 		return nil, malformed("read", path, "", "%d bytes, more than the %d a token file can hold", fi.Size(), MaxFileSize)
@@ -117,6 +119,24 @@ func readFile(path string) ([]byte, error) {
 		return nil, malformed("read", path, "", "more than the %d bytes a token file can hold", MaxFileSize)
 	}
 	return b, nil
+}
+
+// kind names a file type for errors.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "not a regular file"
+	}
 }
 
 // decode parses a cache file's bytes. On error it returns the field at

@@ -28,8 +28,10 @@ import (
 //
 // The file is written whole or not at all: a temporary file in the same
 // directory (mode 0600, as botocore's tempfile.mkstemp), synced, then
-// renamed over path, as botocore's JSONFileCache.__setitem__ (os.replace)
-// and the Go SDK's storeCachedToken do. Missing directories are created
+// renamed over path, as botocore since boto/botocore#3597
+// (JSONFileCache.__setitem__, os.replace) and the Go SDK (storeCachedToken)
+// do. (The AWS CLI v2's own
+// JSONFileCache writes in place; it keeps the 0600 of a file Write made.) Missing directories are created
 // with mode 0700 (botocore would use 0777 less the umask); an existing
 // directory keeps its mode. An existing path is replaced only when it is a
 // regular file owned by this user: a symbolic link, anything else, or a
@@ -43,6 +45,9 @@ import (
 // rename fails while another program holds the file open without sharing
 // delete access.
 func Write(path string, t *Token) error {
+	if t == nil {
+		return &Error{Op: "write", Path: path, Err: fmt.Errorf("%w: no token", ErrMalformed)}
+	}
 	b, field, err := t.encode()
 	if err != nil {
 		return &Error{Op: "write", Path: path, Field: field, Err: err}
@@ -96,7 +101,7 @@ func replaceable(path string) error {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return &Error{Op: "write", Path: path, Err: fmt.Errorf("%w: it is a symbolic link", ErrRefused)}
 	case !fi.Mode().IsRegular():
-		return &Error{Op: "write", Path: path, Err: fmt.Errorf("%w: not a regular file (%s)", ErrRefused, fi.Mode().Type())}
+		return &Error{Op: "write", Path: path, Err: fmt.Errorf("%w: it is %s, not a regular file", ErrRefused, kind(fi.Mode()))}
 	}
 	if uid, ok := foreignOwner(fi); ok {
 		return &Error{Op: "write", Path: path, Err: fmt.Errorf("%w: owned by another user (uid %d)", ErrRefused, uid)}
