@@ -35,6 +35,10 @@ type Policy struct {
 	// (sso_credproc_login = never; --no-login; SSO_CREDPROC_NO_LOGIN=1,
 	// which the command line turns into the flag). A refresh is allowed.
 	NoLogin bool
+	// ExportAWSCLICache: also write the SSO token to the AWS CLI's cache
+	// (~/.aws/sso/cache) for tools that read only that file
+	// (sso_credproc_export_aws_cli_cache; login --export-aws-cli-cache).
+	ExportAWSCLICache bool
 	// Browser is the command that opens sign-in pages, as a $BROWSER
 	// entry ("%s" stands for the URL, else it is appended); "" means
 	// $BROWSER or the platform's opener (sso_credproc_browser, --browser).
@@ -79,6 +83,16 @@ var policySettings = []policySetting{
 	{key: "sso_credproc_clock_skew", flag: "--clock-skew", max: time.Hour,
 		flagValue: func(o *Overrides) *string { return o.ClockSkew },
 		dur:       func(p *Policy) *time.Duration { return &p.ClockSkew }},
+	{key: "sso_credproc_export_aws_cli_cache", flag: "--export-aws-cli-cache",
+		flagValue: func(o *Overrides) *string { return o.ExportAWSCLICache },
+		parse: func(p *Policy, text string) (string, string) {
+			b, ok := parseBool(text)
+			if !ok {
+				return "is not true or false", "use true or false (any case)"
+			}
+			p.ExportAWSCLICache = b
+			return "", ""
+		}},
 	{key: "sso_credproc_login", flag: "--no-login",
 		flagValue: func(o *Overrides) *string { return o.Login },
 		parse: func(p *Policy, text string) (string, string) {

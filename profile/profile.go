@@ -80,6 +80,8 @@ type Overrides struct {
 	// Login is "never" or "auto" (--no-login gives "never"); Browser is
 	// the command of --browser.
 	Login, Browser *string
+	// ExportAWSCLICache is --export-aws-cli-cache ("true" or "false").
+	ExportAWSCLICache *string
 }
 
 // Selects reports whether the overrides name something to sign in to

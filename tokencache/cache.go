@@ -98,6 +98,11 @@ type Cache struct {
 	Debugf func(format string, args ...any)
 	// OnSignIn, when set, is called as a sign-in starts, with its deadline.
 	OnSignIn func(deadline time.Time)
+	// AWSCLICache is the AWS CLI's token cache file of the session
+	// (awscli.Path): written when ExportAWSCLI is set, removed by Logout
+	// when it still holds what was written.
+	AWSCLICache  string
+	ExportAWSCLI bool
 	// NoLogin forbids starting a sign-in: a call that needs one fails with
 	// a LoginRequiredError (a refresh with the refresh token is allowed).
 	NoLogin bool
@@ -328,7 +333,11 @@ func (c *Cache) refresh(ctx context.Context, s Session, key string, reg *storedR
 	if st.RefreshToken == "" {
 		st.RefreshToken = tok.RefreshToken
 	}
+	st.Exported = tok.Exported
 	if err := c.keep(ctx, key, st); err != nil {
+		return nil, err
+	}
+	if err := c.export(ctx, s, key, st); err != nil {
 		return nil, err
 	}
 	c.refreshed = true
@@ -394,6 +403,9 @@ func (c *Cache) login(ctx context.Context, s Session, key string) (*storedToken,
 		}
 		st := newStoredToken(s, reg.ClientID, tok)
 		if err := c.keep(ctx, key, st); err != nil {
+			return nil, err
+		}
+		if err := c.export(ctx, s, key, st); err != nil {
 			return nil, err
 		}
 		c.signedIn = true

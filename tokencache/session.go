@@ -56,6 +56,12 @@ func (c *Cache) Login(ctx context.Context, s Session, force bool) (*TokenInfo, e
 		if err != nil {
 			return nil, err
 		}
+		if !c.signedIn && !c.refreshed {
+			// A fresh token was kept: export it if asked to.
+			if err := c.export(ctx, s, key, tok); err != nil {
+				return nil, err
+			}
+		}
 		info := tokenInfo(tok)
 		info.SignedIn, info.Refreshed = c.signedIn, c.refreshed
 		return info, nil
@@ -125,6 +131,13 @@ func (c *Cache) Logout(ctx context.Context, s Session) (*LogoutResult, error) {
 			res.CalledService = true
 			res.ServiceErr = lo.Logout(ctx, tok.AccessToken)
 		}
+	}
+	removed, err := c.removeAWSCLIExport(tok)
+	if err != nil {
+		return res, err
+	}
+	if removed {
+		res.Removed = append(res.Removed, "the AWS CLI's cached token "+c.AWSCLICache)
 	}
 	idx, err := c.loadIndex(ctx, s)
 	if err != nil {

@@ -81,6 +81,9 @@ type storedToken struct {
 	AccessToken  string    `json:"accessToken"`
 	ExpiresAt    time.Time `json:"expiresAt"`
 	RefreshToken string    `json:"refreshToken,omitempty"`
+	// Exported is the access token last written to the AWS CLI's cache
+	// file, so that logout removes that file only if it still holds it.
+	Exported string `json:"exportedAccessToken,omitempty"`
 }
 
 func newStoredToken(s Session, clientID string, t *sso.Token) *storedToken {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/profile"
+	"github.com/sso-credproc/sso-credproc/tokencache"
+	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
 )
 
 const loginUsage = `usage: sso-credproc login --profile NAME [flags]
@@ -20,6 +22,11 @@ Terraform run, or for an IDE that runs sso-credproc with --no-login. A
 profile whose credential_process runs sso-credproc --profile X stands
 for X. Says on stderr which start URL is signed in and until when.
 
+--from-aws-cli takes the token that "aws sso login" cached in
+~/.aws/sso/cache instead. --export-aws-cli-cache also writes the token
+there (the access token only, mode 0600) for tools that read only that
+file, such as the Session Manager plugin; logout removes it again.
+
 flags:
 `
 
@@ -29,14 +36,24 @@ func loginCommand(ctx context.Context, e Env, args []string) int {
 	o := &options{}
 	fs := newFlagSet("login", o, flagsSession|flagsSignIn|flagsDebug)
 	fs.BoolVar(&o.force, "force", false, "sign in again even with a valid token")
+	fs.BoolVar(&o.fromAWSCLI, "from-aws-cli", false, "take the token the AWS CLI cached (aws sso login) into the keychain instead of signing in")
+	fs.Var(textFlag{dst: &o.ov.ExportAWSCLICache, isBool: true}, "export-aws-cli-cache",
+		"also write the token to the AWS CLI's cache (~/.aws/sso/cache) for tools that read only that file (config key sso_credproc_export_aws_cli_cache)")
 	p, code, ok := loadSessionArgs(e, u, o, fs, args, "login", loginUsage)
 	if !ok {
 		return code
+	}
+	if o.fromAWSCLI && o.force {
+		u.fail(errors.New("--from-aws-cli and --force were both given"), "use one: --from-aws-cli takes the AWS CLI's token, --force signs in again")
+		return 2
 	}
 	c := newCache(e, u, o, p)
 	ctx, cancel := context.WithTimeout(ctx, c.Policy.LoginTimeout+2*time.Minute)
 	defer cancel()
 	defer watchCaller(e, u, c)()
+	if o.fromAWSCLI {
+		return importAWSCLI(ctx, u, o, p, c)
+	}
 	info, err := c.Login(ctx, sessionOf(p), o.force)
 	if err != nil {
 		if interrupted(ctx, err) {
@@ -105,4 +122,35 @@ func loadSession(e Env, u *ui, o *options, name string) (p *profile.Profile, cod
 		return nil, 1, false
 	}
 	return p, 0, true
+}
+
+// importAWSCLI takes the AWS CLI's cached token for p's session into the
+// keychain (login --from-aws-cli).
+func importAWSCLI(ctx context.Context, u *ui, o *options, p *profile.Profile, c *tokencache.Cache) int {
+	if c.AWSCLICache == "" {
+		u.fail(errors.New("no home directory to find the AWS CLI's cache in"), "set HOME")
+		return 1
+	}
+	t, err := awscli.Read(c.AWSCLICache)
+	if errors.Is(err, awscli.ErrMalformed) {
+		// The AWS CLI rewrites the file in place: it may be half written.
+		time.Sleep(200 * time.Millisecond)
+		t, err = awscli.Read(c.AWSCLICache)
+	}
+	if err != nil {
+		hint := "sign in with the AWS CLI first (aws sso login " + sessionArgs(o, p) + "), or without it: sso-credproc login " + sessionArgs(o, p)
+		u.fail(err, hint)
+		return 1
+	}
+	info, err := c.ImportAWSCLI(ctx, sessionOf(p), t)
+	if err != nil {
+		u.fail(err, "sign in again: sso-credproc login "+sessionArgs(o, p))
+		return 1
+	}
+	refresh := ""
+	if info.Refresh {
+		refresh = "; refreshed without a browser after that"
+	}
+	u.say(fmt.Sprintf("took the AWS CLI's token for %s%s, valid until %s%s", p.StartURL, sessionNote(p), info.ExpiresAt.Local().Format("2006-01-02 15:04 MST"), refresh))
+	return 0
 }

@@ -2,8 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
 )
 
 func TestLoginThenCredentialsNeedNoSignIn(t *testing.T) {
@@ -183,5 +190,68 @@ func TestCommandsHelpAndErrors(t *testing.T) {
 	code, _, stderr = h.run(true, "login")
 	if code != 2 || !strings.Contains(stderr, "no profile given") {
 		t.Errorf("login without a profile: exit %d stderr %q", code, stderr)
+	}
+}
+
+// login --export-aws-cli-cache writes the AWS CLI's token cache file
+// (access token only, 0600); logout removes it; login --from-aws-cli takes
+// such a file into the keychain.
+func TestAWSCLICache(t *testing.T) {
+	h := newHarness(t, "")
+	path := awscli.Path(h.env["HOME"], "corp", "")
+	if filepath.Dir(path) != filepath.Join(h.env["HOME"], ".aws", "sso", "cache") {
+		t.Fatalf("cache path %s", path)
+	}
+	code, _, stderr := h.run(true, "login", "--profile", "dev-sso", "--no-browser", "--export-aws-cli-cache")
+	if code != 0 {
+		t.Fatalf("login: %s", stderr)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("cache file: %v %v", st, err)
+	}
+	tok, err := awscli.Read(path)
+	if err != nil || tok.RefreshToken != "" || tok.ClientID != "" || tok.StartURL != h.srv.URL+"/start" || tok.Region != "eu-west-1" {
+		t.Fatalf("cache file holds %v, %v", tok, err)
+	}
+	// A fresh machine: nothing in the keychain, the AWS CLI's file only.
+	h.store = keychain.New(keychain.NewMemory(0), keychain.Service, 0)
+	code, _, stderr = h.run(true, "login", "--profile", "dev-sso", "--from-aws-cli")
+	if code != 0 || !strings.Contains(stderr, "took the AWS CLI's token for "+h.srv.URL+"/start") {
+		t.Fatalf("login --from-aws-cli: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-login"); code != 0 {
+		t.Fatalf("credentials with the imported token: %s", stderr)
+	}
+	if n := h.srv.Count("Authorize"); n != 1 {
+		t.Errorf("Authorize = %d: the import was not used", n)
+	}
+	// The first keychain exported the file; logging out of it removes it.
+	h.store = keychain.New(keychain.NewMemory(0), keychain.Service, 0)
+	if code, _, stderr := h.run(true, "login", "--profile", "dev-sso", "--no-browser", "--export-aws-cli-cache", "--force"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr = h.run(true, "logout", "--profile", "dev-sso")
+	if code != 0 || !strings.Contains(stderr, "the AWS CLI's cached token") {
+		t.Fatalf("logout: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the cache file survived the logout: %v", err)
+	}
+	// Nothing to import: a clear error and the command to use instead.
+	code, _, stderr = h.run(true, "login", "--profile", "dev-sso", "--from-aws-cli")
+	if code != 1 || !strings.Contains(stderr, "aws sso login") || !strings.Contains(stderr, "sso-credproc login --profile dev-sso") {
+		t.Errorf("import without a file: exit %d %s", code, stderr)
+	}
+}
+
+// The config key makes every sign-in of the credential call export too.
+func TestAWSCLICacheConfigKey(t *testing.T) {
+	h := newHarness(t, "sso_credproc_export_aws_cli_cache = true\n")
+	if code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-browser"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, err := awscli.Read(awscli.Path(h.env["HOME"], "corp", "")); err != nil {
+		t.Errorf("no cache file: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/tokencache"
+	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
 )
 
 // newCache builds the cache every command uses for the resolved profile p:
@@ -30,6 +31,10 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	}
 	if !o.noBrowser {
 		c.Browser = &browser.Opener{Getenv: e.Getenv, Command: p.Policy.Browser}
+	}
+	if home := profile.HomeDir(e.Getenv); home != "" {
+		c.AWSCLICache = awscli.Path(home, p.SessionName, p.StartURL)
+		c.ExportAWSCLI = p.Policy.ExportAWSCLICache
 	}
 	if !useDevice && !p.Legacy() && p.Policy.Browser == "" && noDisplay(runtime.GOOS, e.Getenv) {
 		// The browser redirect ends on this machine's loopback, which a
