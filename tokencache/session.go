@@ -80,6 +80,25 @@ func (c *Cache) Login(ctx context.Context, s Session, force bool) (*TokenInfo, e
 	return info, nil
 }
 
+// Token returns a usable SSO token for s, refreshing or signing in as
+// needed (NoLogin applies), for calls that need the access token itself
+// (sso:ListAccounts). rejected is an access token the service refused,
+// which is replaced.
+func (c *Cache) Token(ctx context.Context, s Session, rejected string) (*TokenInfo, error) {
+	c.start = time.Now()
+	if err := c.probe(ctx); err != nil {
+		return nil, err
+	}
+	tok, err := c.token(ctx, s, rejected)
+	if err != nil {
+		return nil, err
+	}
+	return tokenInfo(tok), nil
+}
+
+// Client returns the SSO client (built on first use).
+func (c *Cache) Client() SSO { return c.sso() }
+
 // probe asks the keychain whether it can store, when it can tell.
 func (c *Cache) probe(ctx context.Context) error {
 	if p, ok := c.Store.(prober); ok {

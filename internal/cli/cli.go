@@ -70,6 +70,7 @@ func commands() []command {
 	return []command{
 		{name: "login", summary: "sign in (or refresh) now, so that later calls never prompt", run: loginCommand},
 		{name: "logout", summary: "end the session and remove its tokens and credentials from the keychain", run: logoutCommand},
+		{name: "list", summary: "list the accounts and roles you can reach", run: listCommand},
 		{name: "configure", summary: "write a credential_process profile pair into the config file", run: configureCommand},
 		{name: "status", summary: "show the config, the keychain and what is cached; check the config", run: statusCommand},
 		{name: "version", summary: "print the version", warm: true, run: versionCommand},

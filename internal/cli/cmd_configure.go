@@ -32,9 +32,8 @@ import (
 // the sso-session s (signing in if need be), for the menu shown when
 // --account-id or --role-name is missing on a terminal. s is the session as
 // the config file has it, or as --start-url and --region describe a new
-// one. It is set where the SSO client is linked; nil: no menu, the flags
-// are required.
-var listAssignments func(ctx context.Context, e Env, s configedit.Session) ([]sso.Assignment, error)
+// one. nil: no menu, the flags are required. Tests replace it.
+var listAssignments = listForConfigure
 
 // configureStdin returns where answers are read from and whether it is a
 // terminal (only then are there menus and a confirmation). Tests replace it.
