@@ -1,13 +1,23 @@
 // Command ssofake runs the fake IAM Identity Center of package
-// internal/ssofake, for demos and end-to-end tests.
+// internal/ssofake, for demos and end-to-end tests. It is not installed
+// with the two programs (it lives under internal/cmd, not cmd/).
 //
-//	ssofake serve [-addr 127.0.0.1:0] [-url-file FILE] [-v]
+//	ssofake serve [--addr 127.0.0.1:0] [--url-file FILE] [-v]
+//	              [--assign ACCOUNT=ROLE[,ROLE...]]... [--account-name ACCOUNT=NAME]...
+//	              [--assignments FILE.json]
 //	ssofake browse URL
-//	ssofake counts URL
+//	ssofake counts [--url] URL
+//	ssofake secrets [--url] URL
 //
 // serve listens on a loopback address, prints the base URL as the only line
 // on standard output (and writes it to FILE), and serves until SIGINT or
-// SIGTERM. The counters are at URL/_fake/counts.
+// SIGTERM. The counters are at URL/_fake/counts, the secrets it issued at
+// URL/_fake/secrets. Without --assign or --assignments every account and
+// role is granted and the lists (ListAccounts, ListAccountRoles) are empty;
+// with them only the assignments given exist. FILE.json is a JSON array of
+// {"accountId": "111122223333", "accountName": "Dev", "emailAddress":
+// "dev@example.com", "roles": ["Developer", "ReadOnly"]}; the name and email
+// address may be left out.
 //
 // browse is a stand-in for a web browser, to use as $BROWSER: it fetches
 // URL as a browser does (Accept: text/html), following redirects; when the
@@ -16,10 +26,16 @@
 // follows that answer too. It succeeds if the final answer is a 2xx.
 //
 // counts prints the call counters of the fake at base URL as one line of
-// JSON.
+// JSON. secrets prints every secret it issued (client secrets, access and
+// refresh tokens, role secret keys and session tokens), one per line, for
+// leak checks.
+//
+// --help (or -h) on the command or a subcommand prints its usage on
+// standard output and exits 0; a bad command line exits 2, a failure 1.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +51,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -42,16 +59,43 @@ import (
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 )
 
-const usage = `usage: ssofake serve [-addr 127.0.0.1:0] [-url-file FILE] [-v]
+const usage = `usage: ssofake serve [--addr 127.0.0.1:0] [--url-file FILE] [-v]
+                     [--assign ACCOUNT=ROLE[,ROLE...]]... [--account-name ACCOUNT=NAME]...
+                     [--assignments FILE.json]
        ssofake browse URL
-       ssofake counts URL
+       ssofake counts [--url] URL
+       ssofake secrets [--url] URL
+
+A fake IAM Identity Center (SSO OIDC and the SSO portal) on a loopback
+address, and the helpers that drive it. "ssofake COMMAND --help" describes
+a command.
 `
+
+var synopses = map[string]string{
+	"serve": `ssofake serve [flags]
+
+Serves the fake on a loopback address until SIGINT or SIGTERM and prints its
+base URL. Without --assign or --assignments every account and role is
+granted and ListAccounts is empty. FILE.json is a JSON array of
+{"accountId", "accountName", "emailAddress", "roles": [...]}.`,
+	"browse":  "ssofake browse URL\n\nOpens URL as a browser that clicks the first button of a consent form.",
+	"counts":  "ssofake counts [--url] URL\n\nPrints the fake's call counters as one line of JSON.",
+	"secrets": "ssofake secrets [--url] URL\n\nPrints every secret the fake issued, one per line.",
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// errHelp ends a command whose usage was asked for and printed.
+var errHelp = errors.New("help")
+
+// usageError is a bad command line (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -60,34 +104,76 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
 	case "serve":
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "browse":
-		err = browse(ctx, args[1:])
+		err = browse(ctx, args[1:], stdout)
 	case "counts":
 		err = counts(ctx, args[1:], stdout)
+	case "secrets":
+		err = secrets(ctx, args[1:], stdout)
 	default:
+		fmt.Fprintf(stderr, "ssofake: unknown command %q\n", args[0])
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "ssofake %s: %v\n", args[0], err)
-		return 1
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "ssofake %s: %v\nusage: %s\n", args[0], err, strings.SplitN(synopses[args[0]], "\n", 2)[0])
+		return 2
 	}
-	return 0
+	fmt.Fprintf(stderr, "ssofake %s: %v\n", args[0], err)
+	return 1
+}
+
+// parse parses a subcommand's flags. --help prints the usage on stdout and
+// returns errHelp; a bad flag returns a usageError.
+func parse(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: %s\n", synopses[fs.Name()])
+		var flags bytes.Buffer
+		fs.SetOutput(&flags)
+		fs.PrintDefaults()
+		if flags.Len() > 0 {
+			fmt.Fprintf(stdout, "\nflags:\n%s", flags.String())
+		}
+		return errHelp
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "loopback `address` to listen on")
 	urlFile := fs.String("url-file", "", "also write the base URL to `file`")
 	verbose := fs.Bool("v", false, "log each request (operation and status) to standard error")
-	if err := fs.Parse(args); err != nil {
+	var a assignments
+	fs.Func("assign", "grant `ACCOUNT=ROLE[,ROLE...]` (12-digit account ID); repeat for more accounts", a.assign)
+	fs.Func("account-name", "set the accountName of an assigned account, `ACCOUNT=NAME` (default account-ACCOUNT)", a.name)
+	fs.Func("assignments", "read assignments from `FILE.json`: [{\"accountId\", \"accountName\", \"emailAddress\", \"roles\": [...]}]", a.file)
+	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	opts, err := a.options()
+	if err != nil {
+		return usageError{err}
 	}
 	if err := checkLoopback(*addr); err != nil {
 		return err
@@ -98,7 +184,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	var opts ssofake.Options
 	if *verbose {
 		opts.Logf = log.New(stderr, "", log.LstdFlags).Printf
 	}
@@ -157,11 +242,15 @@ func writeFileAtomic(name, data string) error {
 	return err
 }
 
-func browse(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return errors.New("want exactly one URL")
+func browse(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("browse", flag.ContinueOnError)
+	if err := parse(fs, args, stdout); err != nil {
+		return err
 	}
-	u, err := url.Parse(args[0])
+	if fs.NArg() != 1 {
+		return usageError{errors.New("want exactly one URL")}
+	}
+	u, err := url.Parse(fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -271,10 +360,43 @@ func postForm(page string) (form, bool) {
 }
 
 func counts(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("want exactly one URL")
+	var c map[string]int
+	if err := fetchJSON(ctx, "counts", args, stdout, "/_fake/counts", &c); err != nil {
+		return err
 	}
-	u, err := url.Parse(strings.TrimSuffix(args[0], "/") + "/_fake/counts")
+	b, _ := json.Marshal(c)
+	_, err := fmt.Fprintf(stdout, "%s\n", b)
+	return err
+}
+
+func secrets(ctx context.Context, args []string, stdout io.Writer) error {
+	var list []string
+	if err := fetchJSON(ctx, "secrets", args, stdout, "/_fake/secrets", &list); err != nil {
+		return err
+	}
+	for _, s := range list {
+		if _, err := fmt.Fprintln(stdout, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetchJSON reads the command line of counts or secrets (a base URL, as
+// --url or the only argument) and decodes the JSON at that URL's path.
+func fetchJSON(ctx context.Context, name string, args []string, stdout io.Writer, path string, v any) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	base := fs.String("url", "", "the fake's base `URL`, as serve printed it")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	switch {
+	case *base == "" && fs.NArg() == 1:
+		*base = fs.Arg(0)
+	case *base == "" || fs.NArg() != 0:
+		return usageError{errors.New("want exactly one URL")}
+	}
+	u, err := url.Parse(strings.TrimSuffix(*base, "/") + path)
 	if err != nil {
 		return err
 	}
@@ -290,16 +412,114 @@ func counts(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer resp.Body.Close()
-	var c map[string]int
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		return fmt.Errorf("GET %s: %v", u, err)
 	}
-	b, _ := json.Marshal(c)
-	_, err = fmt.Fprintf(stdout, "%s\n", b)
-	return err
+	return nil
+}
+
+// assignments collects serve's --assign, --account-name and --assignments.
+type assignments struct {
+	roles  map[string][]string
+	names  map[string]string
+	emails map[string]string
+}
+
+// accountID is what the service's account IDs look like: 12 digits.
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+func (a *assignments) add(account string, roles ...string) error {
+	if !accountID.MatchString(account) {
+		return fmt.Errorf("account %q: an account ID is 12 digits", account)
+	}
+	if a.roles == nil {
+		a.roles = map[string][]string{}
+	}
+	for _, r := range roles {
+		if r = strings.TrimSpace(r); r == "" {
+			return fmt.Errorf("account %s: an empty role name", account)
+		}
+		if !slices.Contains(a.roles[account], r) {
+			a.roles[account] = append(a.roles[account], r)
+		}
+	}
+	if _, ok := a.roles[account]; !ok {
+		a.roles[account] = []string{}
+	}
+	return nil
+}
+
+func (a *assignments) assign(v string) error {
+	account, roles, ok := strings.Cut(v, "=")
+	if !ok || roles == "" {
+		return errors.New("want ACCOUNT=ROLE[,ROLE...]")
+	}
+	return a.add(account, strings.Split(roles, ",")...)
+}
+
+func (a *assignments) name(v string) error {
+	account, name, ok := strings.Cut(v, "=")
+	if !ok {
+		return errors.New("want ACCOUNT=NAME")
+	}
+	if !accountID.MatchString(account) {
+		return fmt.Errorf("account %q: an account ID is 12 digits", account)
+	}
+	if a.names == nil {
+		a.names = map[string]string{}
+	}
+	a.names[account] = name
+	return nil
+}
+
+func (a *assignments) file(name string) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	var list []struct {
+		AccountID    string   `json:"accountId"`
+		AccountName  string   `json:"accountName"`
+		EmailAddress string   `json:"emailAddress"`
+		Roles        []string `json:"roles"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&list); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	for _, acct := range list {
+		if err := a.add(acct.AccountID, acct.Roles...); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		if acct.AccountName != "" {
+			if a.names == nil {
+				a.names = map[string]string{}
+			}
+			a.names[acct.AccountID] = acct.AccountName
+		}
+		if acct.EmailAddress != "" {
+			if a.emails == nil {
+				a.emails = map[string]string{}
+			}
+			a.emails[acct.AccountID] = acct.EmailAddress
+		}
+	}
+	return nil
+}
+
+// options checks that every named account is assigned and returns the
+// fake's Options.
+func (a *assignments) options() (ssofake.Options, error) {
+	for account := range a.names {
+		if _, ok := a.roles[account]; !ok {
+			return ssofake.Options{}, fmt.Errorf("--account-name %s: the account has no --assign", account)
+		}
+	}
+	return ssofake.Options{Assignments: a.roles, AccountNames: a.names, EmailAddresses: a.emails}, nil
 }
 
 // checkBrowsable allows only http URLs on loopback hosts, so that a

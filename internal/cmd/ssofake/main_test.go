@@ -9,9 +9,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sso"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 )
 
 func TestBrowse(t *testing.T) {
@@ -137,6 +143,209 @@ func TestServeRefusesRemote(t *testing.T) {
 		code := run(context.Background(), []string{"serve", "--addr", addr}, &stdout, &stderr)
 		if code == 0 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "loopback") {
 			t.Errorf("serve --addr %s: exit %d, stdout %q, stderr %q", addr, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// startServe runs serve with args and returns its base URL and a stop
+// function that ends it and returns its exit status and output.
+func startServe(t *testing.T, args ...string) (base string, stop func() (int, string, string)) {
+	t.Helper()
+	urlFile := filepath.Join(t.TempDir(), "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--url-file", urlFile}, args...), &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("serve %q exited %d: %s", args, code, stderr.String())
+		default:
+		}
+		b, _ := os.ReadFile(urlFile)
+		base = strings.TrimSpace(string(b))
+	}
+	if base == "" {
+		cancel()
+		t.Fatal("serve wrote no URL")
+	}
+	var once sync.Once
+	var code int
+	stop = func() (int, string, string) {
+		once.Do(func() { cancel(); code = <-done })
+		return code, stdout.String(), stderr.String()
+	}
+	t.Cleanup(func() { stop() })
+	return base, stop
+}
+
+// signIn signs in to the fake at base with the device code, the browser
+// step done by browse, and returns the SDK's portal client and the token.
+func signIn(t *testing.T, base string) (*sso.Client, *ssooidc.CreateTokenOutput) {
+	t.Helper()
+	ctx := context.Background()
+	oc := ssooidc.New(ssooidc.Options{Region: "us-east-1", BaseEndpoint: aws.String(base)})
+	reg, err := oc.RegisterClient(ctx, &ssooidc.RegisterClientInput{ClientName: aws.String("test"), ClientType: aws.String("public")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := oc.StartDeviceAuthorization(ctx, &ssooidc.StartDeviceAuthorizationInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret, StartUrl: aws.String("https://d-abc123.awsapps.com/start")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"browse", *dev.VerificationUriComplete}, &stdout, &stderr); code != 0 {
+		t.Fatalf("browse: exit %d: %s", code, stderr.String())
+	}
+	tok, err := oc.CreateToken(ctx, &ssooidc.CreateTokenInput{ClientId: reg.ClientId, ClientSecret: reg.ClientSecret,
+		GrantType: aws.String("urn:ietf:params:oauth:grant-type:device_code"), DeviceCode: dev.DeviceCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sso.New(sso.Options{Region: "us-east-1", BaseEndpoint: aws.String(base)}), tok
+}
+
+type listed struct{ id, name, email, roles string }
+
+func list(t *testing.T, pc *sso.Client, token *string) []listed {
+	t.Helper()
+	ctx := context.Background()
+	var out []listed
+	p := sso.NewListAccountsPaginator(pc, &sso.ListAccountsInput{AccessToken: token})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page.AccountList {
+			var roles []string
+			rp := sso.NewListAccountRolesPaginator(pc, &sso.ListAccountRolesInput{AccessToken: token, AccountId: a.AccountId})
+			for rp.HasMorePages() {
+				rpage, err := rp.NextPage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rpage.RoleList {
+					roles = append(roles, *r.RoleName)
+				}
+			}
+			out = append(out, listed{*a.AccountId, *a.AccountName, *a.EmailAddress, strings.Join(roles, ",")})
+		}
+	}
+	return out
+}
+
+func TestServeAssignments(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "assignments.json")
+	os.WriteFile(file, []byte(`[
+		{"accountId": "444455556666", "accountName": "Prod", "emailAddress": "prod@example.org", "roles": ["Admin"]},
+		{"accountId": "111122223333", "roles": ["Auditor"]}
+	]`), 0o600)
+	base, stop := startServe(t,
+		"--assign", "111122223333=Developer,ReadOnly",
+		"--assign", "777788889999=Developer",
+		"--account-name", "777788889999=Sandbox (team a)",
+		"--assignments", file)
+	pc, tok := signIn(t, base)
+	got := list(t, pc, tok.AccessToken)
+	want := []listed{
+		{"111122223333", "account-111122223333", "aws+111122223333@example.com", "Developer,ReadOnly,Auditor"},
+		{"444455556666", "Prod", "prod@example.org", "Admin"},
+		{"777788889999", "Sandbox (team a)", "aws+777788889999@example.com", "Developer"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("listed %v, want %v", got, want)
+	}
+	// Only what is assigned may be used.
+	_, err := pc.GetRoleCredentials(context.Background(), &sso.GetRoleCredentialsInput{AccessToken: tok.AccessToken, AccountId: aws.String("444455556666"), RoleName: aws.String("Developer")})
+	if err == nil {
+		t.Error("GetRoleCredentials for a role that is not assigned succeeded")
+	}
+	creds, err := pc.GetRoleCredentials(context.Background(), &sso.GetRoleCredentialsInput{AccessToken: tok.AccessToken, AccountId: aws.String("444455556666"), RoleName: aws.String("Admin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// secrets lists what was issued, one per line, by argument or --url.
+	for _, args := range [][]string{{"secrets", base}, {"secrets", "--url", base + "/"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+		for _, s := range []string{*tok.AccessToken, *creds.RoleCredentials.SecretAccessKey, *creds.RoleCredentials.SessionToken} {
+			if !slices.Contains(lines, s) {
+				t.Errorf("%q does not list an issued secret on a line of its own (%d lines)", args, len(lines))
+			}
+		}
+	}
+	if code, _, stderr := stop(); code != 0 {
+		t.Errorf("serve exited %d: %s", code, stderr)
+	}
+}
+
+// Without assignments every role is granted and the lists are empty.
+func TestServeWithoutAssignments(t *testing.T) {
+	base, _ := startServe(t)
+	pc, tok := signIn(t, base)
+	if got := list(t, pc, tok.AccessToken); len(got) != 0 {
+		t.Errorf("listed %v, want nothing", got)
+	}
+	if _, err := pc.GetRoleCredentials(context.Background(), &sso.GetRoleCredentialsInput{AccessToken: tok.AccessToken, AccountId: aws.String("123456789012"), RoleName: aws.String("Any")}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestServeBadAssignments(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o600)
+		return p
+	}
+	for _, args := range [][]string{
+		{"--assign", "1111=Dev"},
+		{"--assign", "111122223333"},
+		{"--assign", "111122223333="},
+		{"--assign", "111122223333=Dev,,Ops"},
+		{"--account-name", "111122223333=Orphan"},
+		{"--assignments", filepath.Join(dir, "missing.json")},
+		{"--assignments", write("unknown.json", `[{"accountId": "111122223333", "role": ["Dev"]}]`)},
+		{"--assignments", write("short.json", `[{"accountId": "1111", "roles": ["Dev"]}]`)},
+		{"--assignments", write("broken.json", `[{`)},
+		{"--bogus"},
+		{"extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"serve"}, args...), &stdout, &stderr)
+		if code != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "usage: ssofake serve") {
+			t.Errorf("serve %q: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr", args, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"serve", "--help"}, {"serve", "-h"}, {"browse", "--help"}, {"counts", "--help"}, {"secrets", "-help"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &stdout, &stderr)
+		if code != 0 || !strings.HasPrefix(stdout.String(), "usage: ssofake") || stderr.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 0 and the usage on stdout", args, code, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	run(context.Background(), []string{"serve", "--help"}, &stdout, &stderr)
+	for _, flag := range []string{"-addr", "-assign", "-account-name", "-assignments", "-url-file"} {
+		if !strings.Contains(stdout.String(), flag) {
+			t.Errorf("serve --help does not describe %s:\n%s", flag, stdout.String())
+		}
+	}
+	for _, args := range [][]string{{}, {"bogus"}, {"counts"}, {"secrets", "a", "b"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != 2 || stdout.Len() != 0 || stderr.Len() == 0 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2, stderr only", args, code, stdout.String(), stderr.String())
 		}
 	}
 }
