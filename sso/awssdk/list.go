@@ -46,7 +46,7 @@ const (
 // accountId or roleName or repeats a nextToken. Errors never hold the
 // access token.
 func (c *Client) ListAssignments(ctx context.Context, accessToken string) ([]sso.Assignment, error) {
-	pc := c.portalClient() // built here: portalClient is not safe for concurrent use
+	pc := c.portalClient()        // built here: portalClient is not safe for concurrent use
 	var accounts []sso.Assignment // AccountID, AccountName and EmailAddress only
 	err := c.eachPage(ctx, "ListAccounts", func(ctx context.Context, token *string) (*string, error) {
 		out, err := pc.ListAccounts(ctx, &awssso.ListAccountsInput{
