@@ -22,7 +22,7 @@ fi
 . scripts/lib.sh
 with_tmp
 echo "bench: building (CGO_ENABLED=0 -trimpath, as install.sh does)"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./cmd/ssofake ./scripts/bench/floor ./scripts/bench/driver
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./internal/cmd/ssofake ./scripts/bench/floor ./scripts/bench/driver
 gover=$(go version | cut -d' ' -f3)
 export HOME=$tmp/home XDG_DATA_HOME=$tmp/data XDG_RUNTIME_DIR=$tmp/run XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$HOME/.aws" "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"

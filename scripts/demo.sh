@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A local stand-in for IAM Identity Center: starts the fake (cmd/ssofake) on
+# A local stand-in for IAM Identity Center: starts the fake (internal/cmd/ssofake) on
 # 127.0.0.1, writes a throwaway AWS config pointing at it, and runs
 # sso-credproc twice — a sign-in through a $BROWSER that approves for you,
 # then a cached call that makes no request. Nothing of yours is touched but
@@ -26,7 +26,7 @@ if [[ ${SSO_CREDPROC_DEMO_BUS:-} == 1 ]]; then
 fi
 
 echo "demo: building"
-CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./cmd/ssofake
+CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew ./internal/cmd/ssofake
 start_fake "$tmp/bin/ssofake"
 echo "demo: fake IAM Identity Center at $url"
 

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,23 @@ func TestWarmPathDeps(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// `go install MODULE/cmd/...@latest` installs what cmd/ holds: it must be
+// the two shipped programs and nothing else (the fake IAM Identity Center's
+// command lives under internal/cmd).
+func TestCmdHoldsTheTwoPrograms(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.Name}} {{.ImportPath}}", "../...").Output()
+	if err != nil {
+		t.Fatalf("go list ../...: %v", err)
+	}
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := []string{
+		"main github.com/sso-credproc/sso-credproc/cmd/sso-credproc",
+		"main github.com/sso-credproc/sso-credproc/cmd/sso-credproc-renew",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("go list ./cmd/... = %q, want %q", got, want)
 	}
 }

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
-	build := exec.Command("go", "build", "-trimpath", "-o", dir+string(filepath.Separator), ".", "../sso-credproc-renew", "../ssofake")
+	build := exec.Command("go", "build", "-trimpath", "-o", dir+string(filepath.Separator), ".", "../sso-credproc-renew", "../../internal/cmd/ssofake")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)

@@ -69,6 +69,7 @@ type authCode struct {
 }
 
 type accessToken struct {
+	session string // the sign-in it comes from (through refreshes); Logout ends it
 	refresh string // the refresh token issued with it, if any
 	expires time.Time
 	expired bool
@@ -76,6 +77,7 @@ type accessToken struct {
 
 type refreshToken struct {
 	clientID string
+	session  string
 }
 
 type oidcError struct{ typ, msg string }
@@ -346,6 +348,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	session := newToken("session")
+	if in.GrantType == grantRefreshToken {
+		session = s.refresh[in.RefreshToken].session
+	}
 	var refresh string
 	switch {
 	case in.GrantType == grantRefreshToken && !s.opts.RotateRefreshTokens:
@@ -355,14 +361,14 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			delete(s.refresh, in.RefreshToken)
 		}
 		refresh = newToken("aor")
-		s.refresh[refresh] = &refreshToken{clientID: in.ClientID}
+		s.refresh[refresh] = &refreshToken{clientID: in.ClientID, session: session}
 	}
 	token := newToken("aoa")
 	s.issued = append(s.issued, token)
 	if refresh != "" {
 		s.issued = append(s.issued, refresh)
 	}
-	s.access[token] = &accessToken{refresh: refresh, expires: s.now().Add(s.opts.AccessTokenTTL)}
+	s.access[token] = &accessToken{session: session, refresh: refresh, expires: s.now().Add(s.opts.AccessTokenTTL)}
 	writeJSON(w, struct {
 		AccessToken  string `json:"accessToken"`
 		TokenType    string `json:"tokenType"`

@@ -1,6 +1,7 @@
 package ssofake
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"maps"
@@ -9,8 +10,15 @@ import (
 	"strconv"
 )
 
-// defaultPageSize is the page size of the lists when max_result is absent.
-const defaultPageSize = 20
+// The page sizes of ListAccounts and ListAccountRoles. max_result must be
+// 1 to 100 (the Portal API Reference: "Valid Range: Minimum value of 1.
+// Maximum value of 100"; the service answers InvalidRequestException to
+// more). Without max_result the service serves pages of 20 (its model does
+// not say; clients that read one page see 20 accounts).
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
 
 // sessionLocked returns the live access token r carries, or nil.
 func (s *Server) sessionLocked(r *http.Request) *accessToken {
@@ -88,7 +96,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
 	}
 	all := []accountInfo{}
 	for _, id := range slices.Sorted(maps.Keys(s.opts.Assignments)) {
-		all = append(all, accountInfo{id, "account-" + id, "aws+" + id + "@example.com"})
+		all = append(all, accountInfo{id, cmp.Or(s.opts.AccountNames[id], "account-"+id), cmp.Or(s.opts.EmailAddresses[id], "aws+"+id+"@example.com")})
 	}
 	if items, next, ok := paginate(w, r, all); ok {
 		writeJSON(w, struct {
@@ -131,8 +139,8 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, all []T) ([]T, stri
 	size, start := defaultPageSize, 0
 	var err error
 	if v := q.Get("max_result"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 100 {
-			writeError(w, portalAPI, 0, "InvalidRequestException", "max_result must be between 1 and 100")
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > maxPageSize {
+			writeError(w, portalAPI, 0, "InvalidRequestException", "ResultSize parameter must be within the valid limits of: 1-100")
 			return nil, "", false
 		}
 	}
@@ -160,12 +168,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	token := r.Header.Get("x-amz-sso_bearer_token")
 	a := s.sessionLocked(r)
 	if a == nil {
 		writeError(w, portalAPI, 0, "UnauthorizedException", "Session token not found or invalid")
 		return
 	}
-	delete(s.access, token)
-	delete(s.refresh, a.refresh)
+	// Logout ends the sign-in session on the service's side: every access
+	// and refresh token that came from the same sign-in, through refreshes,
+	// stops working, not only the one presented.
+	maps.DeleteFunc(s.access, func(_ string, t *accessToken) bool { return t.session == a.session })
+	maps.DeleteFunc(s.refresh, func(_ string, t *refreshToken) bool { return t.session == a.session })
 }

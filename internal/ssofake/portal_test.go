@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/sso/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+	ssooidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
@@ -255,6 +256,147 @@ func TestLogout(t *testing.T) {
 	}
 	if srv.Count("Logout") != 1 {
 		t.Errorf("Count(Logout) = %d", srv.Count("Logout"))
+	}
+	if _, err := pc.Logout(context.Background(), &sso.LogoutInput{AccessToken: tok.AccessToken}); err == nil {
+		t.Error("a second Logout with the same token succeeded")
+	}
+}
+
+// Logout ends the sign-in, not one token: every access and refresh token
+// that came from it through refreshes stops working, rotating or not.
+func TestLogoutEndsTheSignIn(t *testing.T) {
+	for _, rotate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rotate=%v", rotate), func(t *testing.T) {
+			_, oc, pc := newServer(t, ssofake.Options{RotateRefreshTokens: rotate})
+			reg := register(t, oc, grantDevice, grantRefresh)
+			first := loginDevice(t, oc, reg)
+			other := loginDevice(t, oc, reg)
+			refreshed, err := oc.CreateToken(context.Background(), &ssooidc.CreateTokenInput{
+				ClientId: reg.ClientId, ClientSecret: reg.ClientSecret,
+				GrantType: aws.String(grantRefresh), RefreshToken: first.RefreshToken,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := getRole(pc, first.AccessToken); err != nil {
+				t.Fatalf("the first access token before Logout: %v", err)
+			}
+			if _, err := pc.Logout(context.Background(), &sso.LogoutInput{AccessToken: refreshed.AccessToken}); err != nil {
+				t.Fatal(err)
+			}
+			for _, tok := range []*string{refreshed.AccessToken, first.AccessToken} {
+				_, err := getRole(pc, tok)
+				wantErr[*types.UnauthorizedException](t, err)
+			}
+			for _, rt := range []*string{first.RefreshToken, refreshed.RefreshToken} {
+				_, err := oc.CreateToken(context.Background(), &ssooidc.CreateTokenInput{
+					ClientId: reg.ClientId, ClientSecret: reg.ClientSecret,
+					GrantType: aws.String(grantRefresh), RefreshToken: rt,
+				})
+				wantErr[*ssooidctypes.InvalidGrantException](t, err)
+			}
+			if _, err := getRole(pc, other.AccessToken); err != nil {
+				t.Errorf("another sign-in after Logout: %v", err)
+			}
+		})
+	}
+}
+
+func TestListAccountNamesAndPageSizes(t *testing.T) {
+	assignments := map[string][]string{}
+	for i := range 45 {
+		assignments[fmt.Sprintf("%012d", i+1)] = []string{"R"}
+	}
+	srv, oc, pc := newServer(t, ssofake.Options{
+		Assignments:    assignments,
+		AccountNames:   map[string]string{"000000000001": "Prod \x1b[31mred"},
+		EmailAddresses: map[string]string{"000000000001": "prod@example.org"},
+	})
+	tok := loginDevice(t, oc, register(t, oc))
+	ctx := context.Background()
+
+	out, err := pc.ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: tok.AccessToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.AccountList) != 20 || out.NextToken == nil {
+		t.Fatalf("without max_result: %d accounts, next token %v; want a page of 20 and a next token", len(out.AccountList), out.NextToken)
+	}
+	a := out.AccountList[0]
+	if *a.AccountId != "000000000001" || *a.AccountName != "Prod \x1b[31mred" || *a.EmailAddress != "prod@example.org" {
+		t.Errorf("account %s: name %q, email %q", *a.AccountId, *a.AccountName, *a.EmailAddress)
+	}
+	if b := out.AccountList[1]; *b.AccountName != "account-000000000002" || *b.EmailAddress != "aws+000000000002@example.com" {
+		t.Errorf("account %s: name %q, email %q; want the defaults", *b.AccountId, *b.AccountName, *b.EmailAddress)
+	}
+	out, err = pc.ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: tok.AccessToken, MaxResults: aws.Int32(100)})
+	if err != nil || len(out.AccountList) != 45 || out.NextToken != nil {
+		t.Errorf("max_result 100: %d accounts, next token %v, %v; want all 45 in one page", len(out.AccountList), out.NextToken, err)
+	}
+	for _, n := range []int32{0, 101, 1000} {
+		_, err := pc.ListAccounts(ctx, &sso.ListAccountsInput{AccessToken: tok.AccessToken, MaxResults: aws.Int32(n)})
+		wantErr[*types.InvalidRequestException](t, err)
+		_, err = pc.ListAccountRoles(ctx, &sso.ListAccountRolesInput{AccessToken: tok.AccessToken, AccountId: aws.String("000000000001"), MaxResults: aws.Int32(n)})
+		wantErr[*types.InvalidRequestException](t, err)
+	}
+	if srv.Count("ListAccounts") != 5 {
+		t.Errorf("Count(ListAccounts) = %d", srv.Count("ListAccounts"))
+	}
+}
+
+// MaxInFlight counts the calls that overlap, delayed ones included.
+func TestMaxInFlight(t *testing.T) {
+	srv, oc, pc := newServer(t, ssofake.Options{Assignments: map[string][]string{"111122223333": {"A"}}})
+	tok := loginDevice(t, oc, register(t, oc))
+	for range 3 {
+		srv.Inject("ListAccountRoles", ssofake.Fault{Delay: 300 * time.Millisecond})
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if _, err := pc.ListAccountRoles(context.Background(), &sso.ListAccountRolesInput{AccessToken: tok.AccessToken, AccountId: aws.String("111122223333")}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := srv.MaxInFlight("ListAccountRoles"); got != 3 {
+		t.Errorf("MaxInFlight(ListAccountRoles) = %d after 3 overlapping calls, want 3", got)
+	}
+	for range 2 {
+		pc.ListAccountRoles(context.Background(), &sso.ListAccountRolesInput{AccessToken: tok.AccessToken, AccountId: aws.String("111122223333")})
+	}
+	if got, n := srv.MaxInFlight("ListAccounts"), srv.Count("ListAccountRoles"); got != 0 || n != 5 {
+		t.Errorf("MaxInFlight(ListAccounts) = %d, Count(ListAccountRoles) = %d; want 0 and 5", got, n)
+	}
+	if got := srv.MaxInFlight("ListAccountRoles"); got != 3 {
+		t.Errorf("MaxInFlight(ListAccountRoles) = %d after calls one at a time, want still 3", got)
+	}
+}
+
+func TestSecretsEndpoint(t *testing.T) {
+	srv, oc, pc := newServer(t, ssofake.Options{})
+	tok := loginDevice(t, oc, register(t, oc, grantDevice, grantRefresh))
+	creds, err := getRole(pc, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/_fake/secrets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got []string
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{*tok.AccessToken, *tok.RefreshToken, *creds.RoleCredentials.SecretAccessKey, *creds.RoleCredentials.SessionToken} {
+		if !slices.Contains(got, want) {
+			t.Errorf("GET /_fake/secrets lacks an issued secret (%d listed)", len(got))
+		}
+	}
+	if !slices.Equal(got, srv.Secrets()) {
+		t.Errorf("GET /_fake/secrets and Secrets() differ")
 	}
 }
 

@@ -48,8 +48,15 @@ type Options struct {
 	// DenyAuthorization makes the browser pages deny, as SetDeny(true).
 	DenyAuthorization bool
 	// Assignments maps account IDs to role names. If nil, GetRoleCredentials
-	// accepts any account and role, and the lists are empty.
+	// accepts any account and role, and the lists are empty. ListAccounts
+	// serves the accounts in the order of their IDs, ListAccountRoles the
+	// roles in the order given, in pages (see paginate).
 	Assignments map[string][]string
+	// AccountNames maps account IDs to the accountName of ListAccounts
+	// (default "account-ID"); EmailAddresses to its emailAddress (default
+	// "aws+ID@example.com"). Names are served as given, control characters
+	// included, as the service serves what an administrator typed.
+	AccountNames, EmailAddresses map[string]string
 	// Now is the clock for all expiry (default time.Now).
 	Now func() time.Time
 	// Logf, if set, receives one line per request: operation and status.
@@ -90,6 +97,8 @@ type Server struct {
 	mu      sync.Mutex
 	deny    bool
 	counts  map[string]int
+	flying  map[string]int // calls in progress, by op
+	peak    map[string]int // the most calls in progress at once, by op
 	faults  map[string][]Fault
 	clients map[string]*client       // by client ID
 	devices map[string]*device       // by device code
@@ -132,12 +141,16 @@ func NewHandler(opts Options) *Server {
 		}
 		opts.Assignments = a
 	}
+	opts.AccountNames = maps.Clone(opts.AccountNames)
+	opts.EmailAddresses = maps.Clone(opts.EmailAddresses)
 	s := &Server{
 		opts:    opts,
 		mux:     http.NewServeMux(),
 		done:    make(chan struct{}),
 		deny:    opts.DenyAuthorization,
 		counts:  map[string]int{},
+		flying:  map[string]int{},
+		peak:    map[string]int{},
 		faults:  map[string][]Fault{},
 		clients: map[string]*client{},
 		devices: map[string]*device{},
@@ -159,6 +172,9 @@ func NewHandler(opts Options) *Server {
 	s.mux.HandleFunc("GET /_fake/counts", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, s.Counts())
 	})
+	s.mux.HandleFunc("GET /_fake/secrets", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, s.Secrets())
+	})
 	return s
 }
 
@@ -176,6 +192,13 @@ func (s *Server) Close() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, op: r.Method + " " + r.URL.Path}
 	s.mux.ServeHTTP(rec, r)
+	if rec.flying != nil {
+		s.mu.Lock()
+		for _, op := range rec.flying {
+			s.flying[op]--
+		}
+		s.mu.Unlock()
+	}
 	if s.opts.Logf != nil {
 		s.opts.Logf("ssofake: %s %d", rec.op, cmp.Or(rec.status, http.StatusOK))
 	}
@@ -193,9 +216,19 @@ func (s *Server) Count(op string) int {
 	return s.counts[op]
 }
 
+// MaxInFlight returns the largest number of calls to op (an op name as for
+// Count) that were in progress at the same time, from the moment a call
+// arrived (a fault's Delay included) until it was answered.
+func (s *Server) MaxInFlight(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak[op]
+}
+
 // Secrets returns every secret the server has handed out so far: client
 // secrets, access and refresh tokens, role secret keys and session tokens.
-// Tests look for them where they must not be (files, logs).
+// Tests look for them where they must not be (files, logs). GET
+// /_fake/secrets answers the same list as a JSON array of strings.
 func (s *Server) Secrets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -277,14 +310,15 @@ const (
 // a queued fault if there is one, reporting whether it did.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request, a api, ops ...string) bool {
 	op := ops[len(ops)-1]
-	if rec, ok := w.(*recorder); ok {
-		rec.op = op
-	}
+	w.(*recorder).op = op // the handlers are reached through ServeHTTP only
 	var f *Fault
 	s.mu.Lock()
 	for _, op := range ops {
 		s.counts[op]++
+		s.flying[op]++
+		s.peak[op] = max(s.peak[op], s.flying[op])
 	}
+	w.(*recorder).flying = ops // ServeHTTP ends the call
 	for _, op := range slices.Backward(ops) {
 		if q := s.faults[op]; len(q) > 0 {
 			f, s.faults[op] = &q[0], q[1:]
@@ -378,6 +412,7 @@ type recorder struct {
 	http.ResponseWriter
 	op     string
 	status int
+	flying []string // the ops counted in flight, until ServeHTTP returns
 }
 
 func (r *recorder) WriteHeader(status int) {
