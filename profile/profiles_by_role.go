@@ -60,7 +60,7 @@ func ProfilesByRole(path string, env func(string) string) (map[[2]string][]strin
 // returns nil.
 func profileFor(cfg *config, name string, sect *section, env func(string) string) *Profile {
 	if hasSSOKeys(sect) {
-		if p, err := resolve(cfg, sect, name, Overrides{}, env); err == nil {
+		if p, err := resolve(cfg, sect, name, Overrides{}, env, false); err == nil {
 			return p
 		}
 	}
@@ -73,7 +73,7 @@ func profileFor(cfg *config, name string, sect *section, env func(string) string
 		return nil
 	}
 	if target == "" && ov.SSOSession == "" {
-		p, err := resolve(nil, nil, "", ov, env) // flags alone, as Load does
+		p, err := resolve(nil, nil, "", ov, env, false) // flags alone, as Load does
 		if err != nil {
 			return nil
 		}
@@ -85,7 +85,7 @@ func profileFor(cfg *config, name string, sect *section, env func(string) string
 			return nil
 		}
 	}
-	p, err := resolve(cfg, ts, target, ov, env)
+	p, err := resolve(cfg, ts, target, ov, env, false)
 	if err != nil {
 		return nil
 	}

@@ -246,7 +246,7 @@ func TestConfigureSessionConflicts(t *testing.T) {
 	}
 }
 
-func assignments() []sso.Assignment {
+func testAssignments() []sso.Assignment {
 	return []sso.Assignment{
 		{AccountID: "111122223333", AccountName: "Prod", RoleName: "ReadOnly"},
 		{AccountID: "111122223333", AccountName: "Prod", RoleName: "Admin"},
@@ -263,7 +263,7 @@ func TestConfigureInteractiveMenu(t *testing.T) {
 	var listed configedit.Session
 	r.list = func(_ context.Context, _ Env, s configedit.Session) ([]sso.Assignment, error) {
 		listed = s
-		return assignments(), nil
+		return testAssignments(), nil
 	}
 	if code := r.run("--profile", "prod"); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr)
@@ -291,7 +291,7 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 	r := newConfigureRun(t, corpSession)
 	r.interactive = true
 	r.stdin = "y\n"
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return assignments(), nil }
+	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return testAssignments(), nil }
 	if code := r.run("--profile", "dev", "--sso-session", "corp", "--account-id", "444455556666"); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr)
 	}
@@ -299,7 +299,7 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 
 	r = newConfigureRun(t, corpSession)
 	r.interactive = true
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return assignments(), nil }
+	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return testAssignments(), nil }
 	if code := r.run("--profile", "dev", "--sso-session", "corp", "--role-name", "Nope"); code != 1 || !strings.Contains(r.stderr, "no account and role matching") {
 		t.Errorf("exit %d: %s", code, r.stderr)
 	}
