@@ -291,7 +291,9 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 	r := newConfigureRun(t, corpSession)
 	r.interactive = true
 	r.stdin = "y\n"
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return testAssignments(), nil }
+	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+		return testAssignments(), nil
+	}
 	if code := r.run("--profile", "dev", "--sso-session", "corp", "--account-id", "444455556666"); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr)
 	}
@@ -299,7 +301,9 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 
 	r = newConfigureRun(t, corpSession)
 	r.interactive = true
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) { return testAssignments(), nil }
+	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+		return testAssignments(), nil
+	}
 	if code := r.run("--profile", "dev", "--sso-session", "corp", "--role-name", "Nope"); code != 1 || !strings.Contains(r.stderr, "no account and role matching") {
 		t.Errorf("exit %d: %s", code, r.stderr)
 	}
