@@ -64,7 +64,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, extraConfig string) *harness {
-	srv := ssofake.New(ssofake.Options{})
+	return newHarnessWith(t, extraConfig, ssofake.Options{})
+}
+
+func newHarnessWith(t *testing.T, extraConfig string, opts ssofake.Options) *harness {
+	srv := ssofake.New(opts)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
 )
@@ -253,5 +254,45 @@ func TestAWSCLICacheConfigKey(t *testing.T) {
 	}
 	if _, err := awscli.Read(awscli.Path(h.env["HOME"], "corp", "")); err != nil {
 		t.Errorf("no cache file: %v", err)
+	}
+}
+
+func TestList(t *testing.T) {
+	h := newHarnessWith(t, "\n[profile dev]\ncredential_process = sso-credproc --profile dev-sso\n", ssofake.Options{
+		Assignments:  map[string][]string{"111122223333": {"Dev", "ReadOnly"}, "444455556666": {"Ops"}},
+		AccountNames: map[string]string{"111122223333": "Development", "444455556666": "Operations"},
+	})
+	code, stdout, stderr := h.run(true, "list", "--profile", "dev-sso", "--no-browser")
+	if code != 0 {
+		t.Fatalf("list: exit %d %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "ACCOUNT ID") {
+		t.Fatalf("table %q", stdout)
+	}
+	if f := strings.Fields(lines[1]); len(f) != 4 || f[0] != "111122223333" || f[1] != "Development" || f[2] != "Dev" || f[3] != "dev,dev-sso" {
+		t.Errorf("row %q", lines[1])
+	}
+	if f := strings.Fields(lines[3]); len(f) != 4 || f[2] != "Ops" || f[3] != "-" {
+		t.Errorf("row %q", lines[3])
+	}
+	// Signed in once; the JSON form needs no new sign-in.
+	code, stdout, _ = h.run(true, "list", "--sso-session", "corp", "--json", "--no-login")
+	var got []map[string]string
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil || code != 0 || len(got) != 3 {
+		t.Fatalf("list --json: exit %d %v %q", code, err, stdout)
+	}
+	for _, a := range got {
+		if len(a) != 4 || a["accountId"] == "" || a["roleName"] == "" || a["accountName"] == "" || a["emailAddress"] == "" {
+			t.Errorf("object %v", a)
+		}
+	}
+	if n := h.srv.Count("Authorize"); n != 1 {
+		t.Errorf("Authorize = %d", n)
+	}
+	for _, s := range h.srv.Secrets() {
+		if strings.Contains(stdout, s) {
+			t.Error("a secret in the list")
+		}
 	}
 }
