@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sso-credproc/sso-credproc/internal/callers"
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 )
 
@@ -100,4 +102,63 @@ func TestVersions(t *testing.T) {
 	if !strings.Contains(errb.String(), "warning: sso-credproc-renew is v0.0.0-other") {
 		t.Errorf("no version warning: %q", errb.String())
 	}
+}
+
+// A profile written by configure works for the AWS CLI v2 through
+// sso-credproc, and the rest of the config file is unchanged.
+func TestConfigureThenAWSCLI(t *testing.T) {
+	aws, version := callers.AWSCLIv2(t)
+	t.Logf("caller version: %s", version)
+	w := newWorld(t, ssofake.Options{})
+	cfgPath := filepath.Join(w.home, ".aws", "config")
+	before, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := w.run("configure", "--profile", "made", "--sso-session", w.session, "--account-id", "111122223333", "--role-name", "Developer", "--profile-region", "eu-west-1", "--yes")
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "+[profile made]") {
+		t.Fatalf("configure: %+v", r)
+	}
+	after, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(after), string(before)) {
+		t.Errorf("configure changed the existing text:\n%s", after)
+	}
+	if bak, err := os.ReadFile(cfgPath + ".bak"); err != nil || string(bak) != string(before) {
+		t.Errorf("backup: %v", err)
+	}
+	// Again without --force: refused, nothing changed.
+	if r := w.run("configure", "--profile", "made", "--sso-session", w.session, "--account-id", "111122223333", "--role-name", "Developer", "--yes"); r.code == 0 {
+		t.Errorf("configure over an existing profile without --force: %+v", r)
+	}
+	env := append(w.callerEnv(), "AWS_PROFILE=made")
+	run := runCaller(2*time.Minute, env, aws, "configure", "export-credentials", "--profile", "made", "--format", "process")
+	if run.err != nil {
+		t.Fatalf("aws: %v\n%s", run.err, run.stderr)
+	}
+	var c struct {
+		Version                                                int
+		AccessKeyId, SecretAccessKey, SessionToken, Expiration string
+	}
+	decodeJSON(t, "aws", run.stdout, &c)
+	if acct, role, ok := w.srv.IssuedTo(c.AccessKeyId); !ok || acct != "111122223333" || role != "Developer" {
+		t.Errorf("the AWS CLI got %q: issued %v to %s/%s", c.AccessKeyId, ok, acct, role)
+	}
+}
+
+// list through the built programs.
+func TestListCommand(t *testing.T) {
+	w := newWorld(t, ssofake.Options{Assignments: map[string][]string{"111122223333": {"Developer"}, "444455556666": {"Operator", "ReadOnly"}}})
+	r := w.run("list", "--profile", "dev-sso", "--json")
+	var got []struct{ AccountID, RoleName string }
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 || len(got) != 3 {
+		t.Fatalf("list --json: %v %+v", err, r)
+	}
+	r = w.run("list", "--profile", "dev-sso")
+	if r.code != 0 || !strings.Contains(r.stdout, "dev,dev-sso") || !strings.Contains(r.stdout, "ops-sso") {
+		t.Errorf("list: %+v", r)
+	}
+	w.wantCalls(map[string]int{"Authorize": 1})
 }
