@@ -325,8 +325,8 @@ func TestSessionProfilePKCE(t *testing.T) {
 		t.Errorf("the warm call wrote to stderr: %q", r.stderr)
 	}
 	items := w.keychainItemsBy(w.session)
-	if len(items) != 3 {
-		t.Errorf("keychain items %q, want registration, token and credentials", items)
+	if len(items) != 4 {
+		t.Errorf("keychain items %q, want registration, token, credentials and the index of credentials", items)
 	}
 	for _, k := range items {
 		if !strings.Contains(k, "us-east-1") {
@@ -346,7 +346,7 @@ func TestLegacyProfileDeviceCode(t *testing.T) {
 	}
 	w.ok(w.run("--profile", "legacy"))
 	w.wantCalls(map[string]int{"StartDeviceAuthorization": 1, "GetRoleCredentials": 1})
-	if len(w.keychainItemsBy(w.srv.URL+"/legacy-start")) != 3 {
+	if len(w.keychainItemsBy(w.srv.URL+"/legacy-start")) != 4 {
 		t.Errorf("legacy items: %q", w.keychainItemsBy(w.srv.URL+"/legacy-start"))
 	}
 	w.noSecretsOnDisk()
