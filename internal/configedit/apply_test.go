@@ -227,31 +227,6 @@ func TestApplyFailureLeavesFileWhole(t *testing.T) {
 	}
 }
 
-// In a directory that cannot be written the file stays whole. Root writes
-// anywhere, so there the test is left to the seams above.
-func TestApplyReadOnlyDirectory(t *testing.T) {
-	if runtime.GOOS == "windows" || os.Geteuid() == 0 {
-		t.Skip("directory permissions do not bind root or apply on Windows; TestApplyFailureLeavesFileWhole covers the failure")
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config")
-	old := []byte(sessionCorp)
-	if err := os.WriteFile(path, old, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e := planFile(t, path, corpPair(), false)
-	if err := os.Chmod(dir, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod(dir, 0o700) })
-	if err := e.Apply(); err == nil {
-		t.Fatal("Apply succeeded in a read-only directory")
-	}
-	if got, _ := os.ReadFile(path); !bytes.Equal(got, old) {
-		t.Errorf("file changed: %q", got)
-	}
-}
-
 // A config file that is a symbolic link: the file it points to is written,
 // the link stays.
 func TestApplyThroughSymlink(t *testing.T) {
