@@ -8,6 +8,7 @@
 # the ratios, peak RSS, and the wall time of 32 simultaneous warm copies.
 #
 # usage: scripts/bench.sh [-n RUNS]   (default 200)
+#        SSO_CREDPROC_BENCH_BASELINE=REV scripts/bench.sh   (also times REV's warm path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,15 @@ export BROWSER="$tmp/bin/ssofake browse"
 "$tmp/bin/sso-credproc" --profile bench-sso >/dev/null 2>&1 # sign in once: the rest is the warm path
 
 cmds=("floor=$tmp/bin/floor" "sso-credproc=$tmp/bin/sso-credproc --profile bench-sso")
+
+# SSO_CREDPROC_BENCH_BASELINE=REV adds the warm path of sso-credproc as
+# built from git revision REV, timed in the same run (same keychain items).
+if [[ -n ${SSO_CREDPROC_BENCH_BASELINE:-} ]]; then
+	git worktree add --detach -q "$tmp/base" "$SSO_CREDPROC_BENCH_BASELINE"
+	(cd "$tmp/base" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/base-bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew)
+	git worktree remove --force "$tmp/base"
+	cmds+=("sso-credproc@$SSO_CREDPROC_BENCH_BASELINE=$tmp/base-bin/sso-credproc --profile bench-sso")
+fi
 
 # The AWS CLI v2, from its own caches (token and role credentials) written
 # in its file layout, so that it makes no request either.
