@@ -6,9 +6,11 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
+	"github.com/sso-credproc/sso-credproc/internal/cli/configure"
 	"github.com/sso-credproc/sso-credproc/internal/paths"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
@@ -17,7 +19,8 @@ import (
 
 func main() {
 	os.Exit(cli.Main(cli.Env{
-		LockDir: paths.LockDir,
+		LockDir:  paths.LockDir,
+		Commands: map[string]func(context.Context, cli.Env, []string) int{"configure": configure.Command},
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.ConfigFor(p))
 		},

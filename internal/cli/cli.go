@@ -53,6 +53,9 @@ type Env struct {
 	ParentGone <-chan struct{}
 	// Detach closes stdout and stderr for good (see ParentGone).
 	Detach func() error
+	// Commands are the commands the binary links in beside package cli's
+	// own, by name (sso-credproc-renew: "configure").
+	Commands map[string]func(ctx context.Context, e Env, args []string) int
 }
 
 // command is one subcommand of sso-credproc.
@@ -71,10 +74,22 @@ func commands() []command {
 		{name: "login", summary: "sign in (or refresh) now, so that later calls never prompt", run: loginCommand},
 		{name: "logout", summary: "end the session and remove its tokens and credentials from the keychain", run: logoutCommand},
 		{name: "list", summary: "list the accounts and roles you can reach", run: listCommand},
-		{name: "configure", summary: "write a credential_process profile pair into the config file", run: configureCommand},
+		{name: "configure", summary: "write a credential_process profile pair into the config file", run: linked("configure")},
 		{name: "status", summary: "show the config, the keychain and what is cached; check the config", run: statusCommand},
 		{name: "version", summary: "print the version", warm: true, run: versionCommand},
 		{name: "help", summary: "show help for a command", warm: true, run: helpCommand},
+	}
+}
+
+// linked runs a command that the binary registers in Env.Commands (it is
+// kept out of package cli, and so out of sso-credproc's warm path).
+func linked(name string) func(ctx context.Context, e Env, args []string) int {
+	return func(ctx context.Context, e Env, args []string) int {
+		if run := e.Commands[name]; run != nil {
+			return run(ctx, e, args)
+		}
+		(&ui{err: e.Stderr}).fail(fmt.Errorf("this build of %s has no %s command", RenewName, name), installHint)
+		return 1
 	}
 }
 

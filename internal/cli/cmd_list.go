@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sso-credproc/sso-credproc/internal/configedit"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
 	"github.com/sso-credproc/sso-credproc/tokencache"
@@ -84,21 +83,23 @@ func assignments(ctx context.Context, c *tokencache.Cache, s tokencache.Session)
 	return as, err
 }
 
-// listForConfigure lists the assignments of a configedit.Session for the
-// configure menu.
-func listForConfigure(ctx context.Context, e Env, s configedit.Session) ([]sso.Assignment, error) {
+// ListAssignments lists the accounts and roles reachable through an
+// sso-session, signing in if need be: for the configure command's menu.
+// name, startURL, region and scopes describe the session as the config
+// file has it, or a new one (name not in the file yet).
+func ListAssignments(ctx context.Context, e Env, name, startURL, region string, scopes []string) ([]sso.Assignment, error) {
 	if e.NewSSO == nil {
 		return nil, errors.New("listing accounts needs sso-credproc-renew")
 	}
-	ov := profile.Overrides{SSOSession: s.Name}
+	ov := profile.Overrides{SSOSession: name}
 	p, err := profile.LoadSession(profile.ConfigPath(e.Getenv), "", ov, e.Getenv)
 	if err != nil {
 		// A session that is not in the file yet.
-		ov = profile.Overrides{StartURL: s.StartURL, Region: s.Region}
+		ov = profile.Overrides{StartURL: startURL, Region: region}
 		if p, err = profile.LoadSession(profile.ConfigPath(e.Getenv), "", ov, e.Getenv); err != nil {
 			return nil, err
 		}
-		p.SessionName, p.Scopes = s.Name, s.Scopes
+		p.SessionName, p.Scopes = name, scopes
 		if len(p.Scopes) == 0 {
 			p.Scopes = []string{"sso:account:access"}
 		}

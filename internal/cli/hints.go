@@ -12,6 +12,9 @@ import (
 	"github.com/sso-credproc/sso-credproc/tokencache"
 )
 
+// ProfileHint is the hint line for an error of package profile.
+func ProfileHint(err error) string { return profileHint(err) }
+
 func profileHint(err error) string {
 	var pe *profile.Error
 	if errors.As(err, &pe) && pe.Hint != "" {

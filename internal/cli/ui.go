@@ -100,3 +100,14 @@ func (u *ui) detach(closeStdio func() error) {
 		u.notifyLocked(fmt.Sprintf("the program that asked for credentials stopped waiting; finish signing in in the browser until %s and the next call will use it", u.signIn.Local().Format("15:04:05")))
 	}
 }
+
+// Reporter prints the error and hint lines of commands that live outside
+// this package (configure), as every sso-credproc command does.
+type Reporter struct{ u *ui }
+
+// NewReporter returns a Reporter writing to stderr.
+func NewReporter(stderr io.Writer) *Reporter { return &Reporter{&ui{err: stderr}} }
+
+// Fail prints "sso-credproc: error: ERR" and, when hint is not empty,
+// "sso-credproc: hint: HINT", each on one line.
+func (r *Reporter) Fail(err error, hint string) { r.u.fail(err, hint) }

@@ -1,4 +1,4 @@
-package cli
+package configure
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/configedit"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
@@ -27,7 +28,7 @@ type configureRun struct {
 	env         map[string]string
 	stdin       string
 	interactive bool
-	list        func(ctx context.Context, e Env, s configedit.Session) ([]sso.Assignment, error)
+	list        func(ctx context.Context, e cli.Env, s configedit.Session) ([]sso.Assignment, error)
 	exe         string
 
 	stdout, stderr, tty string
@@ -57,13 +58,13 @@ func (r *configureRun) run(args ...string) int {
 	listAssignments = r.list
 	configureExecutable = func() (string, error) { return r.exe, nil }
 	var out, errb, tty bytes.Buffer
-	e := Env{
+	e := cli.Env{
 		Getenv: func(k string) string { return r.env[k] },
 		Stdout: &out,
 		Stderr: &errb,
 		TTY:    func() io.Writer { return &tty },
 	}
-	code := configureCommand(context.Background(), e, args)
+	code := Command(context.Background(), e, args)
 	r.stdout, r.stderr, r.tty = out.String(), errb.String(), tty.String()
 	if r.stdout != "" && !slices.Contains(args, "--help") && !slices.Contains(args, "-h") {
 		r.t.Errorf("stdout is not empty: %q", r.stdout)
@@ -208,7 +209,7 @@ func TestConfigureMissingFlagsWithoutTerminal(t *testing.T) {
 		{corpSession, []string{"--profile", "dev"}, "missing --sso-session, --account-id, --role-name"},
 	} {
 		r := newConfigureRun(t, c.config)
-		r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+		r.list = func(context.Context, cli.Env, configedit.Session) ([]sso.Assignment, error) {
 			t.Error("listed assignments without a terminal")
 			return nil, nil
 		}
@@ -261,7 +262,7 @@ func TestConfigureInteractiveMenu(t *testing.T) {
 	r.interactive = true
 	r.stdin = "7\n2\ny\n"
 	var listed configedit.Session
-	r.list = func(_ context.Context, _ Env, s configedit.Session) ([]sso.Assignment, error) {
+	r.list = func(_ context.Context, _ cli.Env, s configedit.Session) ([]sso.Assignment, error) {
 		listed = s
 		return testAssignments(), nil
 	}
@@ -291,7 +292,7 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 	r := newConfigureRun(t, corpSession)
 	r.interactive = true
 	r.stdin = "y\n"
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+	r.list = func(context.Context, cli.Env, configedit.Session) ([]sso.Assignment, error) {
 		return testAssignments(), nil
 	}
 	if code := r.run("--profile", "dev", "--sso-session", "corp", "--account-id", "444455556666"); code != 0 {
@@ -301,7 +302,7 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 
 	r = newConfigureRun(t, corpSession)
 	r.interactive = true
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+	r.list = func(context.Context, cli.Env, configedit.Session) ([]sso.Assignment, error) {
 		return testAssignments(), nil
 	}
 	if code := r.run("--profile", "dev", "--sso-session", "corp", "--role-name", "Nope"); code != 1 || !strings.Contains(r.stderr, "no account and role matching") {
@@ -310,7 +311,7 @@ func TestConfigureInteractiveNarrowsByFlag(t *testing.T) {
 
 	r = newConfigureRun(t, corpSession)
 	r.interactive = true
-	r.list = func(context.Context, Env, configedit.Session) ([]sso.Assignment, error) {
+	r.list = func(context.Context, cli.Env, configedit.Session) ([]sso.Assignment, error) {
 		return nil, errors.New("signed out")
 	}
 	if code := r.run("--profile", "dev", "--sso-session", "corp"); code != 1 || !strings.Contains(r.stderr, "signed out") {

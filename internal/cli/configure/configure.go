@@ -1,4 +1,8 @@
-package cli
+// Package configure is sso-credproc's configure command. It lives apart
+// from package cli so that sso-credproc, whose warm path must start fast,
+// does not link the config editor and its diff library; sso-credproc-renew
+// registers it (cli.Env.Commands).
+package configure
 
 // The configure command writes the profile pair for sso-credproc into the
 // AWS config file (internal/configedit does the editing). Who writes where:
@@ -23,6 +27,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/configedit"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
@@ -33,7 +38,9 @@ import (
 // --account-id or --role-name is missing on a terminal. s is the session as
 // the config file has it, or as --start-url and --region describe a new
 // one. nil: no menu, the flags are required. Tests replace it.
-var listAssignments = listForConfigure
+var listAssignments = func(ctx context.Context, e cli.Env, s configedit.Session) ([]sso.Assignment, error) {
+	return cli.ListAssignments(ctx, e, s.Name, s.StartURL, s.Region, s.Scopes)
+}
 
 // configureStdin returns where answers are read from and whether it is a
 // terminal (only then are there menus and a confirmation). Tests replace it.
@@ -80,11 +87,11 @@ Afterwards: aws sts get-caller-identity --profile NAME
 flags:
 `
 
-// configureCommand runs `sso-credproc configure` with args (the words after
+// Command runs `sso-credproc configure` with args (the words after
 // "configure") and returns the exit status: 0 done (or nothing to do), 1
 // refused or failed, 2 bad or missing flags.
-func configureCommand(ctx context.Context, e Env, args []string) int {
-	u := &ui{err: e.Stderr}
+func Command(ctx context.Context, e cli.Env, args []string) int {
+	u := cli.NewReporter(e.Stderr)
 	getenv := e.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
@@ -116,11 +123,11 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 			fs.PrintDefaults()
 			return 0
 		}
-		u.fail(err, configureFlagsHelp)
+		u.Fail(err, configureFlagsHelp)
 		return 2
 	}
 	if fs.NArg() > 0 {
-		u.fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)), configureFlagsHelp)
+		u.Fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)), configureFlagsHelp)
 		return 2
 	}
 
@@ -130,13 +137,13 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 	path := profile.ConfigPath(getenv)
 	data, err := readConfigForEdit(path)
 	if err != nil {
-		u.fail(err, "check the permissions of the file (AWS_CONFIG_FILE, default ~/.aws/config)")
+		u.Fail(err, "check the permissions of the file (AWS_CONFIG_FILE, default ~/.aws/config)")
 		return 1
 	}
 	var secs []profile.Section
 	if data != nil {
 		if secs, err = profile.Sections(path, data); err != nil {
-			u.fail(err, profileHint(err))
+			u.Fail(err, cli.ProfileHint(err))
 			return 1
 		}
 	}
@@ -152,7 +159,7 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 		if len(names) > 0 {
 			i, err := c.pick("sso-session", names)
 			if err != nil {
-				u.fail(err, "pass --sso-session NAME")
+				u.Fail(err, "pass --sso-session NAME")
 				return 1
 			}
 			p.Session = names[i]
@@ -184,7 +191,7 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 		if c.interactive && listAssignments == nil && (p.AccountID == "" || p.RoleName == "") {
 			hint = "this build cannot list your accounts and roles; " + hint
 		}
-		u.fail(fmt.Errorf("missing %s", strings.Join(missing, ", ")), hint)
+		u.Fail(fmt.Errorf("missing %s", strings.Join(missing, ", ")), hint)
 		return 2
 	}
 	if startURL != "" || region != "" {
@@ -192,21 +199,21 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 	}
 	if menu {
 		if err := c.chooseAssignment(ctx, path, &p, sessionExists); err != nil {
-			u.fail(err, "pass --account-id and --role-name")
+			u.Fail(err, "pass --account-id and --role-name")
 			return 1
 		}
 	}
 
 	exe, err := configureExecutable()
 	if err != nil {
-		u.fail(fmt.Errorf("cannot find the path of sso-credproc: %w", err), "")
+		u.Fail(fmt.Errorf("cannot find the path of sso-credproc: %w", err), "")
 		return 1
 	}
 	p.Command = []string{credprocPath(exe)}
 
 	edit, err := configedit.Plan(path, data, p, force)
 	if err != nil {
-		u.fail(err, configureHint(err, path, p))
+		u.Fail(err, configureHint(err, path, p))
 		if errors.Is(err, configedit.ErrInvalid) {
 			return 2
 		}
@@ -224,7 +231,7 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 		}
 		ok, err := c.confirm(fmt.Sprintf("write these changes to %s?", path))
 		if err != nil || !ok {
-			u.fail(errors.New("nothing was written"), "")
+			u.Fail(errors.New("nothing was written"), "")
 			return 1
 		}
 	}
@@ -234,7 +241,7 @@ func configureCommand(ctx context.Context, e Env, args []string) int {
 		if errors.As(err, &ce) {
 			hint = ce.Hint
 		}
-		u.fail(err, hint)
+		u.Fail(err, hint)
 		return 1
 	}
 	msg := "wrote " + path
@@ -292,13 +299,13 @@ func configureHint(err error, path string, p configedit.Pair) string {
 	if errors.As(err, &ce) && ce.Hint != "" {
 		return ce.Hint
 	}
-	return profileHint(err)
+	return cli.ProfileHint(err)
 }
 
 // configurer holds the terminal side of the command.
 type configurer struct {
-	e           Env
-	u           *ui
+	e           cli.Env
+	u           *cli.Reporter
 	in          *bufio.Reader
 	interactive bool
 	tty         io.Writer
