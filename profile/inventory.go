@@ -44,11 +44,7 @@ type CommandRef struct {
 // commands. Profiles that do not resolve are still listed by what they
 // name; nothing is validated beyond reading the file.
 func ReadInventory(path string, env func(string) string) (*Inventory, error) {
-	file := ""
-	if path != "" {
-		file = expandPath(path, env)
-	}
-	cfg, err := readConfig(file)
+	cfg, _, err := readConfigAt(path, env)
 	if err != nil {
 		return nil, err
 	}

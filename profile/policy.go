@@ -330,7 +330,9 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// shortDuration writes d as "5m" or "1h30m" rather than "5m0s".
+// ShortDuration writes d as "5m" or "1h30m" rather than "5m0s".
+func ShortDuration(d time.Duration) string { return shortDuration(d) }
+
 func shortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {

@@ -160,8 +160,7 @@ func LoadSession(path, name string, ov Overrides, env func(string) string) (*Pro
 	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Msg, "missing the following required SSO") {
 		return nil, err
 	}
-	file := expandPath(path, env)
-	cfg, rerr := readConfig(file)
+	cfg, _, rerr := readConfigAt(path, env)
 	if rerr != nil || cfg == nil || cfg.profiles[name] == nil {
 		return nil, err
 	}
@@ -186,11 +185,7 @@ func load(path, name string, ov Overrides, env func(string) string, sessionOnly 
 	if name == "" && ov.SSOSession == "" {
 		return resolve(nil, nil, "", ov, env, sessionOnly)
 	}
-	file := ""
-	if path != "" {
-		file = expandPath(path, env)
-	}
-	cfg, err := readConfig(file)
+	cfg, file, err := readConfigAt(path, env)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +199,16 @@ func load(path, name string, ov Overrides, env func(string) string, sessionOnly 
 		}
 	}
 	return resolve(cfg, sect, name, ov, env, sessionOnly)
+}
+
+// readConfigAt reads the config file at path after expanding it as
+// botocore does (~ and $VARS); file is the expanded path.
+func readConfigAt(path string, env func(string) string) (cfg *config, file string, err error) {
+	if path != "" {
+		file = expandPath(path, env)
+	}
+	cfg, err = readConfig(file)
+	return cfg, file, err
 }
 
 // readConfig returns nil, nil when there is no file to read. Like botocore, a

@@ -30,11 +30,7 @@ func ProfilesByRole(path string, env func(string) string) (map[[2]string][]strin
 	if env == nil {
 		env = os.Getenv
 	}
-	file := ""
-	if path != "" {
-		file = expandPath(path, env)
-	}
-	cfg, err := readConfig(file)
+	cfg, _, err := readConfigAt(path, env)
 	if err != nil {
 		return nil, err
 	}

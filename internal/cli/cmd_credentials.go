@@ -88,13 +88,7 @@ func credentialCommand(ctx context.Context, e Env, args []string) int {
 		cr, err = cache.Credentials(ctx, t)
 	}
 	if err != nil {
-		if interrupted(ctx, err) {
-			// A signal: what the service had issued was stored first.
-			u.fail(errors.New("interrupted"), "")
-			return 130
-		}
-		u.fail(err, runHint(err, o, p))
-		return 1
+		return u.failCall(ctx, err, o, p)
 	}
 	out, err := json.Marshal(output{
 		Version:         1,

@@ -43,12 +43,7 @@ func listCommand(ctx context.Context, e Env, args []string) int {
 	defer watchCaller(e, u, c)()
 	as, err := assignments(ctx, c, sessionOf(p))
 	if err != nil {
-		if interrupted(ctx, err) {
-			u.fail(errors.New("interrupted"), "")
-			return 130
-		}
-		u.fail(err, runHint(err, o, p))
-		return 1
+		return u.failCall(ctx, err, o, p)
 	}
 	byRole, err := profile.ProfilesByRole(profile.ConfigPath(e.Getenv), e.Getenv)
 	if err != nil {

@@ -56,12 +56,7 @@ func loginCommand(ctx context.Context, e Env, args []string) int {
 	}
 	info, err := c.Login(ctx, sessionOf(p), o.force)
 	if err != nil {
-		if interrupted(ctx, err) {
-			u.fail(errors.New("interrupted"), "")
-			return 130
-		}
-		u.fail(err, runHint(err, o, p))
-		return 1
+		return u.failCall(ctx, err, o, p)
 	}
 	what := "already signed in to"
 	switch {

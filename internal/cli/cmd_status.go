@@ -310,9 +310,9 @@ func expiresWord(t, now time.Time) string {
 // when is "2026-11-29 13:05 UTC (in 55m)" or "(3h ago)".
 func when(t, now time.Time) string {
 	d := t.Sub(now).Round(time.Minute)
-	rel := "in " + shortDuration(d)
+	rel := "in " + profile.ShortDuration(d)
 	if d < 0 {
-		rel = shortDuration(-d) + " ago"
+		rel = profile.ShortDuration(-d) + " ago"
 	}
 	return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04 MST"), rel)
 }

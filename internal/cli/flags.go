@@ -75,7 +75,7 @@ func newFlagSet(name string, o *options, groups int) *flag.FlagSet {
 			{&o.ov.MinCredentialTTL, "min-credential-ttl", "reuse cached role credentials while more than this remains, up to 12h", "sso_credproc_min_credential_ttl", def.MinCredentialTTL},
 			{&o.ov.ClockSkew, "clock-skew", "margin for clock differences in expiry checks, up to 1h", "sso_credproc_clock_skew", def.ClockSkew},
 		} {
-			fs.Var(textFlag{dst: d.dst}, d.name, fmt.Sprintf("%s (`duration`, default %s; config key %s)", d.what, shortDuration(d.def), d.key))
+			fs.Var(textFlag{dst: d.dst}, d.name, fmt.Sprintf("%s (`duration`, default %s; config key %s)", d.what, profile.ShortDuration(d.def), d.key))
 		}
 	}
 	if groups&flagsDebug != 0 {
@@ -180,16 +180,4 @@ func flagHint(err error, cmd string) string {
 		return "see: sso-credproc " + cmd + " --help"
 	}
 	return "see: sso-credproc --help"
-}
-
-// shortDuration writes d as "5m" or "1h" rather than "5m0s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }

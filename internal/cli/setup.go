@@ -117,3 +117,15 @@ func noDisplay(goos string, getenv func(string) string) bool {
 	}
 	return true
 }
+
+// failCall reports err, which ended a call made with ctx, and returns the
+// exit status: "interrupted" and 130 when a signal ended it (what the
+// service had issued was stored first), else the error with its hint and 1.
+func (u *ui) failCall(ctx context.Context, err error, o *options, p *profile.Profile) int {
+	if interrupted(ctx, err) {
+		u.fail(errors.New("interrupted"), "")
+		return 130
+	}
+	u.fail(err, runHint(err, o, p))
+	return 1
+}
