@@ -505,8 +505,9 @@ func TestConcurrentRefreshWithRotation(t *testing.T) {
 	e.wantCounts("register=1 pkce=1 device=0 refresh=1 role=2")
 }
 
-// A copy that waited for another copy's sign-in, which failed, reports that
-// failure instead of opening one more browser tab.
+// Copies that waited for another copy's sign-in, which failed, report that
+// failure instead of opening one more browser tab each: the first cause
+// once, with the step that failed, however many copies came before.
 func TestWaiterDoesNotLogInAfterPeerFailure(t *testing.T) {
 	e := newEnv(t)
 	started := make(chan struct{})
@@ -522,20 +523,30 @@ func TestWaiterDoesNotLogInAfterPeerFailure(t *testing.T) {
 		errA <- err
 	}()
 	<-started
-	errB := make(chan error, 1)
-	go func() {
-		_, err := e.cache().Credentials(context.Background(), sessionTarget)
-		errB <- err
-	}()
-	time.Sleep(50 * time.Millisecond) // B is now waiting on a lock
+	const n = 6
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := e.cache().Credentials(context.Background(), sessionTarget)
+			errs <- err
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // the copies now wait on a lock
 	close(release)
 	if err := <-errA; err == nil || !strings.Contains(err.Error(), "closed the browser") {
 		t.Fatalf("A: %v", err)
 	}
-	err := <-errB
-	var pe *PeerError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "closed the browser") {
-		t.Fatalf("B: %v, want a PeerError carrying A's failure", err)
+	for range n {
+		err := <-errs
+		var pe *PeerError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "closed the browser") {
+			t.Fatalf("err = %v, want a PeerError carrying A's failure", err)
+		}
+		msg := err.Error()
+		if strings.Count(msg, "another sso-credproc") != 1 || !strings.Contains(msg, "failed to sign in: ") ||
+			!strings.HasSuffix(msg, "the user closed the browser") {
+			t.Errorf("message %q: want one 'another sso-credproc … failed to sign in: <first cause>'", msg)
+		}
 	}
 	e.wantCounts("register=1 pkce=1 device=0 refresh=0 role=0")
 

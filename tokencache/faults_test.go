@@ -194,51 +194,6 @@ func TestRefreshWithoutNewRefreshTokenKeepsOld(t *testing.T) {
 	e.wantCounts("register=1 pkce=1 device=0 refresh=3 role=4")
 }
 
-// Several copies wait for one sign-in that fails: each reports the first
-// cause once, with the right verb, however many copies came before it.
-func TestPeerFailureIsReportedOnce(t *testing.T) {
-	e := newEnv(t)
-	started := make(chan struct{})
-	release := make(chan struct{})
-	e.sso.loginErr = func(context.Context) error {
-		close(started)
-		<-release
-		return errors.New("the user closed the browser")
-	}
-	errA := make(chan error, 1)
-	go func() {
-		_, err := e.cache().Credentials(context.Background(), sessionTarget)
-		errA <- err
-	}()
-	<-started
-	const n = 6
-	errs := make(chan error, n)
-	for range n {
-		go func() {
-			_, err := e.cache().Credentials(context.Background(), sessionTarget)
-			errs <- err
-		}()
-	}
-	time.Sleep(50 * time.Millisecond) // the copies now wait on the lock
-	close(release)
-	if err := <-errA; err == nil {
-		t.Fatal("A succeeded")
-	}
-	for range n {
-		err := <-errs
-		var pe *PeerError
-		if !errors.As(err, &pe) {
-			t.Fatalf("err = %v, want a PeerError", err)
-		}
-		msg := err.Error()
-		if strings.Count(msg, "another sso-credproc") != 1 || !strings.Contains(msg, "failed to sign in: ") ||
-			!strings.HasSuffix(msg, "the user closed the browser") {
-			t.Errorf("message %q: want one 'another sso-credproc … failed to sign in: <first cause>'", msg)
-		}
-	}
-	e.wantCounts("register=1 pkce=1 device=0 refresh=0 role=0")
-}
-
 // A copy that waits for another's sign-in says so once; the one that signed
 // in says who is signed in to what and until when.
 func TestNotices(t *testing.T) {
