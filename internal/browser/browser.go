@@ -35,6 +35,11 @@ type Opener struct {
 // would run $BROWSER again, and a browser entry that failed may already
 // have shown the page).
 func (o *Opener) Open(url string) error {
+	// Only web pages: a URL is handed to a command as an argument, where
+	// "-…" would be an option and file: or a custom scheme another program.
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return &OpenError{Tried: []error{fmt.Errorf("refusing to open %q: not an http(s) URL", url)}}
+	}
 	var errs []error
 	list, what := o.Command, "browser command"
 	if list == "" && o.Getenv != nil {

@@ -89,3 +89,16 @@ func TestBrowserFailuresNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestOnlyWebPagesAreOpened(t *testing.T) {
+	ran := filepath.Join(t.TempDir(), "ran")
+	o := &Opener{Command: "touch " + ran}
+	for _, u := range []string{"--gpu-launcher=id", "file:///etc/passwd", "javascript:alert(1)", ""} {
+		if err := o.Open(u); err == nil {
+			t.Errorf("Open(%q) succeeded", u)
+		}
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the browser command ran")
+	}
+}

@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"reflect"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awssso "github.com/aws/aws-sdk-go-v2/service/sso"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
@@ -65,6 +68,58 @@ func (c *Client) endpointOptions() (fips aws.FIPSEndpointState, dual aws.DualSta
 	return fips, dual
 }
 
+// Bounds on what the service says, so that a wrong or hostile answer cannot
+// make a token count as fresh for decades or credentials print an
+// impossible Expiration.
+const (
+	// maxTokenLifetime caps an access token's expiresIn (IAM Identity
+	// Center issues tokens of hours); a longer one is refreshed earlier.
+	maxTokenLifetime = 24 * time.Hour
+	// maxRegistration caps clientSecretExpiresAt (the service gives 90
+	// days); a longer one is registered again earlier.
+	maxRegistration = 365 * 24 * time.Hour
+	// maxRoleSession: role credentials last at most 12 hours (the longest
+	// permission-set session); an expiration beyond this is refused.
+	maxRoleSession = 24 * time.Hour
+	// maxAnswer bounds the body of any answer; the service's are a few KB.
+	maxAnswer = 1 << 20
+)
+
+// cappedClient reads at most maxAnswer bytes of an answer's body; more is
+// an error, so that a hostile endpoint cannot make sso-credproc hold
+// hundreds of MB.
+type cappedClient struct{ c aws.HTTPClient }
+
+func (c cappedClient) Do(r *http.Request) (*http.Response, error) {
+	resp, err := c.c.Do(r)
+	if resp != nil && resp.Body != nil {
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxAnswer}
+	}
+	return resp, err
+}
+
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+var errAnswerTooLarge = fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errAnswerTooLarge
+	}
+	return n, err
+}
+
 // Client talks to SSO OIDC and the SSO portal. It is cheap to build: the SDK
 // clients are only constructed when first used.
 type Client struct {
@@ -90,9 +145,13 @@ func (c *Client) retryer() aws.Retryer {
 	})
 }
 
+func (c *Client) httpClient() aws.HTTPClient {
+	return cappedClient{awshttp.NewBuildableClient()}
+}
+
 func (c *Client) oidcClient() *ssooidc.Client {
 	if c.oidc == nil {
-		o := ssooidc.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName}
+		o := ssooidc.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName, HTTPClient: c.httpClient()}
 		o.EndpointOptions.UseFIPSEndpoint, o.EndpointOptions.UseDualStackEndpoint = c.endpointOptions()
 		if c.cfg.OIDCEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.cfg.OIDCEndpoint)
@@ -104,7 +163,7 @@ func (c *Client) oidcClient() *ssooidc.Client {
 
 func (c *Client) portalClient() *awssso.Client {
 	if c.portal == nil {
-		o := awssso.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName}
+		o := awssso.Options{Region: c.cfg.Region, Retryer: c.retryer(), AppID: sso.ClientName, HTTPClient: c.httpClient()}
 		o.EndpointOptions.UseFIPSEndpoint, o.EndpointOptions.UseDualStackEndpoint = c.endpointOptions()
 		if c.cfg.PortalEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.cfg.PortalEndpoint)
@@ -180,10 +239,18 @@ func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issue
 	if aws.ToString(out.ClientId) == "" || aws.ToString(out.ClientSecret) == "" {
 		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has no clientId or clientSecret"}
 	}
+	now := time.Now()
+	expires := time.Unix(out.ClientSecretExpiresAt, 0).UTC()
+	switch {
+	case !expires.After(now):
+		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has a clientSecretExpiresAt in the past"}
+	case expires.After(now.Add(maxRegistration)):
+		expires = now.Add(maxRegistration).UTC()
+	}
 	return &sso.Registration{
 		ClientID:     aws.ToString(out.ClientId),
 		ClientSecret: aws.ToString(out.ClientSecret),
-		ExpiresAt:    time.Unix(out.ClientSecretExpiresAt, 0).UTC(),
+		ExpiresAt:    expires,
 		Scopes:       scopes,
 		GrantTypes:   in.GrantTypes,
 	}, nil
@@ -211,10 +278,11 @@ func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateT
 	if aws.ToString(out.AccessToken) == "" || out.ExpiresIn <= 0 {
 		return nil, &sso.Error{Op: op, Code: sso.CodeMalformed, Message: "answer has no accessToken or expiresIn"}
 	}
+	lifetime := min(time.Duration(out.ExpiresIn)*time.Second, maxTokenLifetime)
 	return &sso.Token{
 		AccessToken:  aws.ToString(out.AccessToken),
 		RefreshToken: aws.ToString(out.RefreshToken),
-		ExpiresAt:    now.Add(time.Duration(out.ExpiresIn) * time.Second).UTC(),
+		ExpiresAt:    now.Add(lifetime).UTC(),
 	}, nil
 }
 
@@ -235,11 +303,18 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 		aws.ToString(rc.SessionToken) == "" || rc.Expiration <= 0 {
 		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer lacks roleCredentials fields"}
 	}
+	exp, now := time.UnixMilli(rc.Expiration).UTC(), time.Now()
+	switch {
+	case !exp.After(now):
+		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration in the past"}
+	case exp.After(now.Add(maxRoleSession)):
+		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration more than 24 hours away"}
+	}
 	return &sso.RoleCredentials{
 		AccessKeyID:     aws.ToString(rc.AccessKeyId),
 		SecretAccessKey: aws.ToString(rc.SecretAccessKey),
 		SessionToken:    aws.ToString(rc.SessionToken),
-		Expiration:      time.UnixMilli(rc.Expiration).UTC(),
+		Expiration:      exp,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package awssdk_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -315,5 +316,40 @@ func TestUnreachableEndpoint(t *testing.T) {
 		if strings.Contains(err.Error(), "attempts") || strings.Contains(err.Error(), "StatusCode") {
 			t.Errorf("%s: the SDK's retry text leaks: %v", tc.endpoint, err)
 		}
+	}
+}
+
+// Answers that are well-formed JSON but say impossible things are refused
+// or bounded; a huge answer is cut off.
+func TestImplausibleAnswers(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{})
+	ctx := context.Background()
+	far := time.Now().Add(100 * 24 * time.Hour).UnixMilli()
+	for name, body := range map[string]string{
+		"expired":    `{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":1}}`,
+		"far future": fmt.Sprintf(`{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":%d}}`, far),
+		"year 10000": `{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":253402300800000}}`,
+	} {
+		srv.Inject("GetRoleCredentials", ssofake.Fault{RawBody: body})
+		if _, err := c.RoleCredentials(ctx, "x", "111122223333", "r"); !sso.HasCode(err, sso.CodeMalformed) {
+			t.Errorf("%s: err = %v, want MalformedAnswer", name, err)
+		}
+	}
+	srv.Inject("RegisterClient", ssofake.Fault{RawBody: `{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":0}`})
+	if _, err := c.Register(ctx, nil, false, startURL); !sso.HasCode(err, sso.CodeMalformed) {
+		t.Errorf("registration that has expired: err = %v", err)
+	}
+	srv.Inject("RegisterClient", ssofake.Fault{RawBody: `{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":9999999999}`})
+	if reg, err := c.Register(ctx, nil, false, startURL); err != nil || reg.ExpiresAt.After(time.Now().Add(366*24*time.Hour)) {
+		t.Errorf("registration for centuries: %+v, %v", reg, err)
+	}
+	srv.Inject("CreateToken", ssofake.Fault{RawBody: `{"accessToken":"a","expiresIn":2147483647}`})
+	if tok, err := c.Refresh(ctx, &sso.Registration{ClientID: "c", ClientSecret: "s"}, "r", time.Now()); err != nil || tok.ExpiresAt.After(time.Now().Add(25*time.Hour)) {
+		t.Errorf("token for decades: %+v, %v", tok, err)
+	}
+	huge := `{"accessToken":"` + strings.Repeat("a", 3<<20) + `","expiresIn":3600}`
+	srv.Inject("CreateToken", ssofake.Fault{RawBody: huge})
+	if _, err := c.Refresh(ctx, &sso.Registration{ClientID: "c", ClientSecret: "s"}, "r", time.Now()); !sso.HasCode(err, sso.CodeMalformed) {
+		t.Errorf("a 3 MB answer: err = %v", err)
 	}
 }

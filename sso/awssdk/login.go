@@ -3,6 +3,7 @@ package awssdk
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html"
@@ -48,7 +49,7 @@ func (c *Client) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.Log
 
 	results := make(chan callbackResult, 1)
 	srv := &http.Server{
-		Handler:           callbackHandler(state, results),
+		Handler:           callbackHandler(ln.Addr().String(), state, results),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Shutdown
@@ -94,16 +95,24 @@ func (c *Client) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.Log
 }
 
 // callbackHandler answers the browser's redirect to /oauth/callback and sends
-// the outcome on results once. A wrong state ends the login: it means the
-// answer is not for this request.
-func callbackHandler(state string, results chan<- callbackResult) http.Handler {
+// the outcome on results once. Only a request for this listener's own
+// address (host) whose state matches ends the wait, with the code or the
+// error it carries: anything else — another local process guessing at the
+// port, a web page rebinding a name to 127.0.0.1 — gets 400 and changes
+// nothing, so it cannot abort the sign-in or slip in a code of its own.
+func callbackHandler(host, state string, results chan<- callbackResult) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /oauth/callback", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Host != host || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, page, "Not this sign-in", "This page does not belong to the sign-in under way.")
+			return
+		}
 		var res callbackResult
 		switch {
-		case q.Get("state") != state:
-			res.err = errors.New("sign-in callback: the state does not match this login; start it again")
 		case q.Get("error") != "":
 			res.err = fmt.Errorf("sign-in refused (%s): %s", q.Get("error"), cmp.Or(q.Get("error_description"), "no reason given"))
 		case q.Get("code") == "":
@@ -111,8 +120,6 @@ func callbackHandler(state string, results chan<- callbackResult) http.Handler {
 		default:
 			res.code = q.Get("code")
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
 		if res.err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintf(w, page, "Sign-in failed", html.EscapeString(res.err.Error()))
@@ -148,8 +155,20 @@ func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.L
 	if aws.ToString(da.DeviceCode) == "" || aws.ToString(da.VerificationUri) == "" {
 		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "answer has no deviceCode or verificationUri"}
 	}
-	o.Tell("sign-in code: %s (check that the browser shows the same code; page: %s)", aws.ToString(da.UserCode), aws.ToString(da.VerificationUri))
-	o.Open(cmp.Or(aws.ToString(da.VerificationUriComplete), aws.ToString(da.VerificationUri)))
+	page, err := verificationPage(aws.ToString(da.VerificationUri))
+	if err != nil {
+		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "verificationUri " + err.Error()}
+	}
+	open := page
+	if complete, err := verificationPage(aws.ToString(da.VerificationUriComplete)); err == nil {
+		open = complete
+	}
+	code := aws.ToString(da.UserCode)
+	if !plainCode(code) {
+		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "userCode is not a plain code"}
+	}
+	o.Tell("sign-in code: %s (check that the browser shows the same code; page: %s)", code, page)
+	o.Open(open)
 
 	in := &ssooidc.CreateTokenInput{
 		ClientId:     aws.String(reg.ClientID),
@@ -163,4 +182,45 @@ func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.L
 		return c.createToken(context.WithoutCancel(ctx), "CreateToken(device_code)", in, o.Time())
 	}
 	return sso.PollDevice(ctx, time.Duration(da.Interval)*time.Second, time.Duration(da.ExpiresIn)*time.Second, o.After, poll)
+}
+
+// verificationPage checks a verification URI of the device flow before it
+// is shown or handed to a browser: an absolute https URL (http only on a
+// loopback host, as the fake serves), with nothing a terminal or a browser
+// command line would read as more than a URL. It returns the URL as
+// url.URL writes it.
+func verificationPage(raw string) (string, error) {
+	if raw == "" {
+		return "", errors.New("is empty")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.User != nil {
+		return "", errors.New("is not an absolute URL")
+	}
+	host := u.Hostname()
+	loopback := host == "localhost" || net.ParseIP(host).IsLoopback()
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+		return "", errors.New("is not an https URL")
+	}
+	s := u.String()
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return "", errors.New("holds spaces or control characters")
+		}
+	}
+	return s, nil
+}
+
+// plainCode reports whether a user code is letters, digits and dashes, as
+// the service issues them (e.g. ABCD-EFGH), short enough to read.
+func plainCode(c string) bool {
+	if c == "" || len(c) > 32 {
+		return false
+	}
+	for _, r := range c {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
