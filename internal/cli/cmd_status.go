@@ -55,6 +55,9 @@ type sessionStatus struct {
 	Registration *time.Time         `json:"registrationExpiresAt"`
 	Credentials  []credentialStatus `json:"credentials"`
 	Damaged      []string           `json:"damaged,omitempty"`
+	// Read says whether the keychain was read for the session: without it,
+	// a null token means "unknown", not "none".
+	Read bool `json:"read"`
 }
 
 type tokenStatus struct {
@@ -117,6 +120,7 @@ func statusCommand(ctx context.Context, e Env, args []string) int {
 			if err != nil {
 				rep.Findings = append(rep.Findings, finding{Problem: fmt.Sprintf("%s: %s", s.Label(), oneLine(err.Error())), Hint: keychain.Hint(err)})
 			} else {
+				st.Read = true
 				if state.Token != nil {
 					st.Token = &tokenStatus{ExpiresAt: state.Token.ExpiresAt, RefreshToken: state.Token.Refresh}
 				}
@@ -247,10 +251,10 @@ func writeStatus(w io.Writer, r *statusReport, now time.Time) {
 	if file == "" {
 		file = "(none)"
 	}
-	fmt.Fprintf(w, "config file: %s\n", file)
+	fmt.Fprintf(w, "config file: %s\n", terminalSafe(file))
 	kc := "usable (reachable, unlocked, writable)"
 	if !r.Keychain.Usable {
-		kc = "NOT usable: " + r.Keychain.Error
+		kc = "NOT usable: " + oneLine(r.Keychain.Error)
 	}
 	fmt.Fprintf(w, "keychain:    %s — %s\n", r.Keychain.Backend, kc)
 	for _, s := range r.Sessions {
@@ -258,11 +262,14 @@ func writeStatus(w io.Writer, r *statusReport, now time.Time) {
 		if s.Name != "" {
 			label = "sso-session " + s.Name + ": " + label
 		}
-		fmt.Fprintf(w, "\n%s\n", label)
+		fmt.Fprintf(w, "\n%s\n", terminalSafe(label))
 		if len(s.Profiles) > 0 {
-			fmt.Fprintf(w, "  profiles:            %s\n", strings.Join(s.Profiles, ", "))
+			fmt.Fprintf(w, "  profiles:            %s\n", terminalSafe(strings.Join(s.Profiles, ", ")))
 		}
 		switch {
+		case !s.Read:
+			fmt.Fprintf(w, "  token:               unknown (the keychain could not be read)\n")
+			continue
 		case s.Token == nil:
 			fmt.Fprintf(w, "  token:               none (the next call signs in)\n")
 		case !s.Token.ExpiresAt.After(now) && !s.Token.RefreshToken:
@@ -280,10 +287,10 @@ func writeStatus(w io.Writer, r *statusReport, now time.Time) {
 			fmt.Fprintf(w, "  client registration: %s %s\n", expiresWord(*s.Registration, now), when(*s.Registration, now))
 		}
 		for _, c := range s.Credentials {
-			fmt.Fprintf(w, "  role credentials:    %s/%s, %s %s\n", c.AccountID, c.RoleName, expiresWord(c.Expiration, now), when(c.Expiration, now))
+			fmt.Fprintf(w, "  role credentials:    %s/%s, %s %s\n", terminalSafe(c.AccountID), terminalSafe(c.RoleName), expiresWord(c.Expiration, now), when(c.Expiration, now))
 		}
 		for _, d := range s.Damaged {
-			fmt.Fprintf(w, "  damaged item:        %s (replaced on the next renewal)\n", d)
+			fmt.Fprintf(w, "  damaged item:        %s (replaced on the next renewal)\n", terminalSafe(d))
 		}
 	}
 	fmt.Fprintln(w)

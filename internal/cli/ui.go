@@ -22,8 +22,12 @@ type ui struct {
 	detached  bool
 }
 
+// oneLine makes s one line that is safe on a terminal: runs of white space
+// become one space, and control, bidi and invalid bytes are escaped
+// (terminalSafe), so that text from a server or a config file cannot move
+// the cursor, retitle the window or forge a line of its own.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return terminalSafe(strings.Join(strings.Fields(s), " "))
 }
 
 // notify shows a line the user must see, even while stderr is captured.
