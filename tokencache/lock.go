@@ -51,6 +51,9 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
 	}
+	if err := checkLockDir(l.Dir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(l.Dir, fileName(name)+".lock")
 	fl := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := fl.TryLock()
@@ -78,7 +81,8 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 		if !ok {
 			step, msg = "", rest
 		}
-		if n, err := strconv.ParseInt(ts, 10, 64); err == nil && msg != "" {
+		// A note from the future is not one this program wrote.
+		if n, err := strconv.ParseInt(ts, 10, 64); err == nil && msg != "" && time.Unix(0, n).Before(time.Now().Add(time.Minute)) {
 			ls.prev = &Failure{Step: step, Msg: msg, At: time.Unix(0, n)}
 		}
 	}
@@ -109,7 +113,7 @@ func (l *fileLease) Release(failure error) {
 	if failure != nil {
 		step, msg := failedStep(failure)
 		line := strconv.FormatInt(time.Now().UnixNano(), 10) + " " + oneLine(step) + "\t" + oneLine(msg) + "\n"
-		_ = os.WriteFile(l.note, []byte(line), 0o600)
+		writeNote(l.note, []byte(line))
 	} else if l.prev != nil {
 		_ = os.Remove(l.note)
 	}
@@ -124,3 +128,16 @@ func fileName(name string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// writeNote replaces the note file by renaming a new file over it, never
+// writing through whatever stands at that name (a link included).
+func writeNote(path string, b []byte) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".note-*")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), path) != nil {
+		_ = os.Remove(f.Name())
+	}
+}
