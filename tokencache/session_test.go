@@ -149,3 +149,19 @@ func TestLogoutTestUsesParts(t *testing.T) {
 		t.Fatalf("no parts: %q", e.mem.Users(keychain.Service))
 	}
 }
+
+// An sso-session named in another script, or with control characters,
+// still gets keychain items (keys are printable ASCII).
+func TestSessionNamesOfAnyScript(t *testing.T) {
+	for _, name := range []string{"développement", "開発", "a%41b", "tab\tname"} {
+		e := newEnv(t)
+		tg := sessionTarget
+		tg.Name = name
+		e.get(e.cache(), tg)
+		e.get(e.cache(), tg)
+		e.wantCounts("register=1 pkce=1 device=0 refresh=0 role=1")
+	}
+	if keyText("a%41b") == keyText("aAb") {
+		t.Error("percent escapes collide")
+	}
+}

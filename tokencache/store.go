@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"context"
+	"strings"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +17,26 @@ import (
 
 func (s Session) base() string {
 	if s.Name != "" {
-		return "sso-session:" + s.Name + "|" + s.Region
+		return "sso-session:" + keyText(s.Name) + "|" + s.Region
 	}
-	return "start-url:" + s.StartURL + "|" + s.Region
+	return "start-url:" + keyText(s.StartURL) + "|" + s.Region
+}
+
+// keyText makes a name fit a keychain key (printable ASCII): bytes outside
+// it and '%' are percent-encoded, so that an sso-session named in any
+// script (botocore accepts them) has items of its own. Printable ASCII
+// names are unchanged.
+func keyText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func (s Session) registrationKey() string { return s.base() + "|registration" }
