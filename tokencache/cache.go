@@ -271,6 +271,15 @@ func (c *Cache) tokenLocked(ctx context.Context, s Session, key, rejected string
 		c.debugf("access token renewed by another sso-credproc")
 		return tok, nil
 	}
+	if tok != nil && rejected != "" && tok.AccessToken == rejected && tok.ExpiresAt.After(c.now()) {
+		// The service refused it: store it as expired, so that no later
+		// run (login, status) takes it for valid. Its refresh token, if
+		// any, is still tried.
+		tok.ExpiresAt = c.now().Add(-time.Second).UTC()
+		if err := c.keep(ctx, key, tok); err != nil {
+			return nil, err
+		}
+	}
 	if !c.usable(tok, rejected) {
 		if err := c.peerFailure(lease, stepSignIn); err != nil {
 			return nil, err

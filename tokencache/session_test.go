@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/sso"
 )
 
 func TestLogin(t *testing.T) {
@@ -163,5 +164,24 @@ func TestSessionNamesOfAnyScript(t *testing.T) {
 	}
 	if keyText("a%41b") == keyText("aAb") {
 		t.Error("percent escapes collide")
+	}
+}
+
+// A token the portal refused is stored as expired: a later login signs in
+// instead of calling it valid.
+func TestRefusedTokenIsNotKeptAsValid(t *testing.T) {
+	e := newEnv(t)
+	e.sso.noRefreshToken = true
+	e.get(e.cache(), legacyTarget)
+	e.dropCredentials()
+	e.sso.roleErr = func(string) error { return &sso.Error{Code: "UnauthorizedException"} }
+	c := e.cache()
+	c.NoLogin = true
+	if _, err := c.Credentials(context.Background(), legacyTarget); err == nil {
+		t.Fatal("no error")
+	}
+	info, err := e.cache().Login(context.Background(), legacyTarget.Session, false)
+	if err != nil || !info.SignedIn {
+		t.Fatalf("login after the refusal: %+v, %v: want a new sign-in", info, err)
 	}
 }
