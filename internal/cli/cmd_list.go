@@ -30,7 +30,7 @@ type assignmentLister interface {
 // listCommand prints the accounts and roles of a session.
 func listCommand(ctx context.Context, e Env, args []string) int {
 	u := &ui{err: e.Stderr, tty: e.TTY}
-	o := &options{}
+	o := &options{cmd: "list"}
 	fs := newFlagSet("list", o, flagsSession|flagsSignIn|flagsDebug)
 	fs.BoolVar(&o.json, "json", false, "print a JSON array instead of a table")
 	p, code, ok := loadSessionArgs(e, u, o, fs, args, "list", listUsage)

@@ -33,7 +33,7 @@ flags:
 // loginCommand signs in (or refreshes) for the session of a profile.
 func loginCommand(ctx context.Context, e Env, args []string) int {
 	u := &ui{err: e.Stderr, tty: e.TTY}
-	o := &options{}
+	o := &options{cmd: "login"}
 	fs := newFlagSet("login", o, flagsSession|flagsSignIn|flagsDebug)
 	fs.BoolVar(&o.force, "force", false, "sign in again even with a valid token")
 	fs.BoolVar(&o.fromAWSCLI, "from-aws-cli", false, "take the token the AWS CLI cached (aws sso login) into the keychain instead of signing in")
@@ -133,7 +133,11 @@ func importAWSCLI(ctx context.Context, u *ui, o *options, p *profile.Profile, c 
 		t, err = awscli.Read(c.AWSCLICache)
 	}
 	if err != nil {
-		hint := "sign in with the AWS CLI first (aws sso login " + sessionArgs(o, p) + "), or without it: sso-credproc login " + sessionArgs(o, p)
+		cli := "--profile " + quoteArg(p.Name)
+		if p.SessionName != "" {
+			cli = "--sso-session " + quoteArg(p.SessionName)
+		}
+		hint := "sign in with the AWS CLI first (aws sso login " + cli + "), or without it: sso-credproc login " + sessionArgs(o, p)
 		u.fail(err, hint)
 		return 1
 	}

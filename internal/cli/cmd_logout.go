@@ -25,7 +25,7 @@ flags:
 // logoutCommand signs out of one session, or of all of the config's.
 func logoutCommand(ctx context.Context, e Env, args []string) int {
 	u := &ui{err: e.Stderr, tty: e.TTY}
-	o := &options{}
+	o := &options{cmd: "logout"}
 	fs := newFlagSet("logout", o, flagsSession|flagsDebug)
 	fs.BoolVar(&o.all, "all", false, "every sso-session and legacy start URL of the config file")
 	var targets []*profile.Profile

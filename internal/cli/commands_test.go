@@ -333,3 +333,13 @@ func TestStatusWithoutKeychain(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }
+
+// A hint repeats the command that was run, not the credential call.
+func TestHintsRepeatTheCommand(t *testing.T) {
+	h := newHarness(t, "")
+	h.tty.base = "http://127.0.0.1:1" // nobody visits the sign-in page
+	code, _, stderr := h.run(true, "login", "--profile", "dev-sso", "--force", "--no-browser", "--login-timeout", "1s")
+	if code != 1 || !strings.Contains(stderr, "hint: run it again and finish signing in within 1s, or allow more time: sso-credproc login --profile dev-sso --force --login-timeout 10m") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

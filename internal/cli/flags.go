@@ -15,6 +15,7 @@ import (
 // (--use-device-code, --login-timeout, ...) are in ov, as typed, for
 // profile.Load to check and merge with the config file.
 type options struct {
+	cmd       string // the command's name for hints ("" for the credential call)
 	profile   string
 	ov        profile.Overrides
 	noBrowser bool

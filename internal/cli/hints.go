@@ -89,12 +89,16 @@ func quoteArg(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// commandArgs repeats the user's selection flags for hints.
+// commandArgs repeats the command the user ran (its name and the flags
+// that select what it works on) for hints.
 func commandArgs(o *options) string {
-	s := ""
+	var words []string
+	if o.cmd != "" {
+		words = append(words, o.cmd)
+	}
 	add := func(flag, v string) {
 		if v != "" {
-			s += fmt.Sprintf(" --%s %q", flag, v)
+			words = append(words, "--"+flag, quoteArg(v))
 		}
 	}
 	add("profile", o.profile)
@@ -103,8 +107,8 @@ func commandArgs(o *options) string {
 	add("region", o.ov.Region)
 	add("account-id", o.ov.AccountID)
 	add("role-name", o.ov.RoleName)
-	if len(s) > 0 {
-		s = s[1:]
+	if o.force {
+		words = append(words, "--force")
 	}
-	return s
+	return strings.Join(words, " ")
 }
