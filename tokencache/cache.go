@@ -419,8 +419,7 @@ func (c *Cache) login(ctx context.Context, s Session, key string) (*storedToken,
 		}
 		c.signedIn = true
 		if c.Notify != nil {
-			c.Notify(fmt.Sprintf("signed in to %s%s; the session token is valid until %s%s",
-				s.StartURL, sessionLabel(s), st.ExpiresAt.Local().Format("2006-01-02 15:04 MST"), refreshNote(st)))
+			c.Notify(tokenInfo(st).Line("signed in to", s))
 		}
 		return st, nil
 	}
@@ -472,20 +471,6 @@ func (c *Cache) signIn(ctx context.Context, s Session, reg *storedRegistration, 
 		return nil, &stepError{step: stepSignIn, err: &LoginTimeoutError{Timeout: c.Policy.LoginTimeout, Err: err}}
 	}
 	return nil, &stepError{step: stepSignIn, err: fmt.Errorf("sign in to %s: %w", s.StartURL, err)}
-}
-
-func sessionLabel(s Session) string {
-	if s.Name == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (sso-session %s, %s)", s.Name, s.Region)
-}
-
-func refreshNote(t *storedToken) string {
-	if t.RefreshToken == "" {
-		return ""
-	}
-	return ", and is refreshed without a browser after that until the session ends"
 }
 
 // registration returns the stored registration; nil when there is none or

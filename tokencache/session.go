@@ -32,6 +32,21 @@ func tokenInfo(t *storedToken) *TokenInfo {
 	return &TokenInfo{StartURL: t.StartURL, Region: t.Region, ExpiresAt: t.ExpiresAt, Refresh: t.RefreshToken != "", ClientID: t.ClientID, storedCopy: t}
 }
 
+// Line describes the sign-in for people: "VERB URL (sso-session NAME,
+// REGION); the session token is valid until T[, and is refreshed without
+// a browser after that until the session ends]".
+func (t *TokenInfo) Line(verb string, s Session) string {
+	label := ""
+	if s.Name != "" {
+		label = fmt.Sprintf(" (sso-session %s, %s)", s.Name, s.Region)
+	}
+	refresh := ""
+	if t.Refresh {
+		refresh = ", and is refreshed without a browser after that until the session ends"
+	}
+	return fmt.Sprintf("%s %s%s; the session token is valid until %s%s", verb, s.StartURL, label, t.ExpiresAt.Local().Format("2006-01-02 15:04 MST"), refresh)
+}
+
 // LoginRequiredError says that a sign-in is needed but this call may not
 // start one (Cache.NoLogin).
 type LoginRequiredError struct{ StartURL string }

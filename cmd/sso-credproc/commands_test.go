@@ -18,7 +18,7 @@ import (
 func TestLoginStatusLogout(t *testing.T) {
 	w := newWorld(t, ssofake.Options{})
 	r := w.run("login", "--profile", "dev-sso")
-	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "signed in to "+w.srv.URL+"/start (sso-session "+w.session+"), until ") {
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "signed in to "+w.srv.URL+"/start (sso-session "+w.session+", us-east-1); the session token is valid until ") || strings.Count(r.stderr, "signed in to") != 1 {
 		t.Fatalf("login: %+v", r)
 	}
 	// The credential call needs no sign-in now, even where none may start.

@@ -58,18 +58,14 @@ func loginCommand(ctx context.Context, e Env, args []string) int {
 	if err != nil {
 		return u.failCall(ctx, err, o, p)
 	}
-	what := "already signed in to"
 	switch {
 	case info.SignedIn:
-		what = "signed in to"
+		// The sign-in has said so already.
 	case info.Refreshed:
-		what = "refreshed the sign-in to"
+		u.say(info.Line("refreshed the sign-in to", sessionOf(p)))
+	default:
+		u.say(info.Line("already signed in to", sessionOf(p)))
 	}
-	until := "until " + info.ExpiresAt.Local().Format("2006-01-02 15:04 MST")
-	if info.Refresh {
-		until += "; refreshed without a browser after that until the session ends"
-	}
-	u.say(fmt.Sprintf("%s %s%s, %s", what, p.StartURL, sessionNote(p), until))
 	return 0
 }
 

@@ -19,7 +19,7 @@ import (
 func TestLoginThenCredentialsNeedNoSignIn(t *testing.T) {
 	h := newHarness(t, "\n[profile dev]\ncredential_process = sso-credproc --profile dev-sso\n")
 	code, stdout, stderr := h.run(true, "login", "--profile", "dev-sso", "--no-browser")
-	if code != 0 || stdout != "" || !strings.Contains(stderr, "signed in to "+h.srv.URL+"/start (sso-session corp), until ") {
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "signed in to "+h.srv.URL+"/start (sso-session corp, eu-west-1); the session token is valid until ") || strings.Count(stderr, "signed in to") != 1 {
 		t.Fatalf("login: exit %d stdout %q stderr %q", code, stdout, stderr)
 	}
 	// Again: already signed in, no request.
