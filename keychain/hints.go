@@ -59,10 +59,15 @@ func (h *hints) hint(err error) string {
 // without --replace starts a second daemon that never reaches the bus).
 // The password must reach the daemon without a newline. Tested by
 // TestSecretServiceUnlockHint.
+// gnomeKeyringStart starts gnome-keyring on a session bus that has none
+// yet (dbus-run-session's), unlocking its login keyring with the password
+// typed; without --replace, it cannot end a daemon of another session.
+const gnomeKeyringStart = `read -rs pw && printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets; unset pw`
+
 const gnomeKeyringUnlock = `read -rs pw && printf %s "$pw" | gnome-keyring-daemon --replace --unlock --components=secrets; unset pw`
 
 var linuxHints = hints{
-	noSessionBus:    `the Secret Service needs a D-Bus session bus (DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus): log in through a session that has one (systemd --user), or start one in this shell: eval "$(dbus-launch --sh-syntax)"; then start gnome-keyring and type a password for its keyring: ` + gnomeKeyringUnlock,
+	noSessionBus:    `the Secret Service needs a D-Bus session bus (DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus): log in through a session that has one (systemd --user), or start a shell with its own: dbus-run-session -- $SHELL; in it, start gnome-keyring and type a password for its keyring: ` + gnomeKeyringStart,
 	noSecretService: `install a Secret Service (Debian/Ubuntu: sudo apt-get install gnome-keyring) or enable KeePassXC's Secret Service integration; without a desktop, start gnome-keyring and type a password for its keyring: ` + gnomeKeyringUnlock,
 	locked:          `unlock the login keyring: in a desktop session, run the command again and type the password at the prompt (or unlock it in Passwords and Keys); without a desktop, run this and type the keyring's password: ` + gnomeKeyringUnlock,
 	noCollection:    `gnome-keyring runs without a login keyring (it was started by D-Bus, not at login); create it by running this and typing a new password for it: ` + gnomeKeyringUnlock,
