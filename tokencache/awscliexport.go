@@ -30,7 +30,9 @@ func (c *Cache) exportAWSCLI(s Session, st *storedToken) {
 		return
 	}
 	st.Exported = st.AccessToken
-	c.debugf("wrote the access token to the AWS CLI's cache %s", c.AWSCLICache)
+	if c.Notify != nil {
+		c.Notify("wrote the access token to the AWS CLI's token cache " + c.AWSCLICache + " (logout removes it)")
+	}
 }
 
 // export exports st (see exportAWSCLI) and, when it wrote the file,

@@ -162,14 +162,14 @@ func checkCommands(ctx context.Context, inv *profile.Inventory) []finding {
 		if c.Bypassed {
 			out = append(out, finding{Profile: c.Profile,
 				Problem: fmt.Sprintf("[%s] carries SSO keys and a credential_process that runs sso-credproc: the SDKs use their own SSO support for it and never run sso-credproc", c.Section),
-				Hint:    fmt.Sprintf("keep the SSO keys on a separate profile and point credential_process at it: sso-credproc configure --profile %s --force", c.Profile)})
+				Hint:    fmt.Sprintf("move the sso_* keys of [%s] to a new [profile %s-sso] and set credential_process = sso-credproc --profile %s-sso", c.Section, c.Profile, c.Profile)})
 		}
 		if c.Target == "" {
 			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: credential_process runs sso-credproc without --profile", c.Section),
 				Hint: "add --profile NAME, naming the profile that holds the SSO settings"})
 		} else if !c.TargetExists {
 			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: credential_process names profile %q, which is not in %s", c.Section, c.Target, inv.File),
-				Hint: "create it with: sso-credproc configure --profile " + c.Profile + " --force, or fix the name"})
+				Hint: "fix the name, or create the profile pair: sso-credproc configure --profile " + c.Profile + " --sso-session SESSION --account-id ACCOUNT --role-name ROLE --force"})
 		}
 		prog, err := findProgram(c.Words[0])
 		if err != nil {

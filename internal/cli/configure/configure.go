@@ -248,7 +248,12 @@ func Command(ctx context.Context, e cli.Env, args []string) int {
 	if edit.Old != nil {
 		msg += " (the previous version is in " + edit.BackupPath() + ")"
 	}
-	fmt.Fprintf(e.Stderr, "sso-credproc: %s\nsso-credproc: try: aws sts get-caller-identity --profile %s\n", msg, p.Name)
+	try := "aws sts get-caller-identity --profile " + p.Name
+	if p.ProfileRegion == "" {
+		// The AWS CLI needs a region, and the profile has none.
+		try += " --region REGION (or save one on the profile: configure --force with --profile-region REGION)"
+	}
+	fmt.Fprintf(e.Stderr, "sso-credproc: %s\nsso-credproc: try: %s\n", msg, try)
 	return 0
 }
 
@@ -423,3 +428,4 @@ func (c *configurer) chooseAssignment(ctx context.Context, path string, p *confi
 	p.AccountID, p.RoleName = options[i].AccountID, options[i].RoleName
 	return nil
 }
+
