@@ -2,10 +2,10 @@ package tokencache
 
 import (
 	"context"
-	"strings"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/keychain"

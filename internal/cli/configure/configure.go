@@ -428,4 +428,3 @@ func (c *configurer) chooseAssignment(ctx context.Context, path string, p *confi
 	p.AccountID, p.RoleName = options[i].AccountID, options[i].RoleName
 	return nil
 }
-
