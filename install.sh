@@ -17,9 +17,10 @@ PREFIX=${PREFIX:-$HOME/.local}
 bindir=$PREFIX/bin
 mkdir -p "$bindir"
 version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 tmpdir=$(mktemp -d "$bindir/.sso-credproc-build.XXXXXX")
 trap 'rm -rf "$tmpdir"' EXIT
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/sso-credproc/sso-credproc/internal/cli.Version=$version" \
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/sso-credproc/sso-credproc/internal/cli.Version=$version -X github.com/sso-credproc/sso-credproc/internal/cli.Commit=$commit" \
 	-o "$tmpdir/" ./cmd/sso-credproc ./cmd/sso-credproc-renew
 # The helper first, so that a new sso-credproc never runs with an old one.
 mv -f "$tmpdir/sso-credproc-renew" "$bindir/sso-credproc-renew"

@@ -9,8 +9,9 @@ import (
 	"runtime/debug"
 )
 
-// Version is set at build time by install.sh (-ldflags -X).
-var Version string
+// Version and Commit are set at build time by install.sh (-ldflags -X);
+// without them the module version and the VCS stamp of the build are used.
+var Version, Commit string
 
 func version() string {
 	if Version != "" {
@@ -25,6 +26,9 @@ func version() string {
 // commit returns the VCS revision the binary was built from ("" if not
 // recorded), with "+dirty" when the tree had changes.
 func commit() string {
+	if Commit != "" {
+		return Commit
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return ""
