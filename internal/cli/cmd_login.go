@@ -104,6 +104,11 @@ func parseCommand(e Env, u *ui, o *options, fs *flag.FlagSet, args []string, nam
 // loadSession resolves the session part of the profile o selects.
 func loadSession(e Env, u *ui, o *options, name string) (p *profile.Profile, code int, ok bool) {
 	if o.profile == "" && !o.ov.Selects() {
+		// As aws sso login does. (The credential call never reads it: the
+		// SDKs set it for the profile that runs credential_process.)
+		o.profile = e.Getenv("AWS_PROFILE")
+	}
+	if o.profile == "" && !o.ov.Selects() {
 		u.fail(errors.New("no profile given"), fmt.Sprintf("name the profile or session: sso-credproc %s --profile NAME (or --sso-session NAME, or --start-url URL --region REGION)", name))
 		return nil, 2, false
 	}

@@ -122,11 +122,14 @@ func statusCommand(ctx context.Context, e Env, args []string) int {
 			} else {
 				st.Read = true
 				if state.Token != nil {
-					st.Token = &tokenStatus{ExpiresAt: state.Token.ExpiresAt, RefreshToken: state.Token.Refresh}
+					st.Token = &tokenStatus{ExpiresAt: state.Token.ExpiresAt.Truncate(time.Second), RefreshToken: state.Token.Refresh}
 				}
-				st.Registration = state.Registration
+				if state.Registration != nil {
+					r := state.Registration.Truncate(time.Second)
+					st.Registration = &r
+				}
 				for _, c := range state.Credentials {
-					st.Credentials = append(st.Credentials, credentialStatus{c.AccountID, c.RoleName, c.Expiration})
+					st.Credentials = append(st.Credentials, credentialStatus{c.AccountID, c.RoleName, c.Expiration.Truncate(time.Second)})
 				}
 				st.Damaged = state.Damaged
 			}
@@ -314,12 +317,18 @@ func expiresWord(t, now time.Time) string {
 	return "expired"
 }
 
-// when is "2026-11-29 13:05 UTC (in 55m)" or "(3h ago)".
+// when is "2026-11-29 13:05 UTC (in 55m)", "(3h ago)" or "(in 89 days)".
 func when(t, now time.Time) string {
 	d := t.Sub(now).Round(time.Minute)
-	rel := "in " + profile.ShortDuration(d)
+	span := func(d time.Duration) string {
+		if d >= 48*time.Hour {
+			return fmt.Sprintf("%d days", int(d.Hours()/24))
+		}
+		return profile.ShortDuration(d)
+	}
+	rel := "in " + span(d)
 	if d < 0 {
-		rel = profile.ShortDuration(-d) + " ago"
+		rel = span(-d) + " ago"
 	}
 	return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04 MST"), rel)
 }

@@ -343,3 +343,16 @@ func TestHintsRepeatTheCommand(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// login, list and logout take AWS_PROFILE when no profile or session is
+// named, as aws sso login does; the credential call does not.
+func TestAWSProfileForCommands(t *testing.T) {
+	h := newHarness(t, "\n[profile dev]\ncredential_process = sso-credproc --profile dev-sso\n")
+	h.env["AWS_PROFILE"] = "dev"
+	if code, _, stderr := h.run(true, "login", "--no-browser"); code != 0 || !strings.Contains(stderr, "signed in to") {
+		t.Fatalf("login with AWS_PROFILE: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := h.run(true); code != 2 || !strings.Contains(stderr, "no profile given") {
+		t.Errorf("the credential call took AWS_PROFILE: exit %d %s", code, stderr)
+	}
+}
