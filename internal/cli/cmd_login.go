@@ -154,3 +154,35 @@ func importAWSCLI(ctx context.Context, u *ui, o *options, p *profile.Profile, c 
 	u.say(fmt.Sprintf("took the AWS CLI's token for %s%s, valid until %s%s", p.StartURL, sessionNote(p), info.ExpiresAt.Local().Format("2006-01-02 15:04 MST"), refresh))
 	return 0
 }
+
+// loadRoleArgs parses args with fs and resolves the whole profile they
+// select, account and role included, as the credential call does: for
+// commands that need role credentials (export, exec, console, serve). ok
+// is false when the command is done (help shown, code 0; error, code 2 or 1).
+func loadRoleArgs(e Env, u *ui, o *options, fs *flag.FlagSet, args []string, name, usage string) (p *profile.Profile, code int, ok bool) {
+	if code, ok := parseCommand(e, u, o, fs, args, name, usage); !ok {
+		return nil, code, false
+	}
+	if o.profile == "" && !o.ov.Selects() {
+		o.profile = e.Getenv("AWS_PROFILE")
+	}
+	if o.profile == "" && !o.ov.Selects() {
+		u.fail(errors.New("no profile given"), fmt.Sprintf("name the profile: sso-credproc %s --profile NAME", name))
+		return nil, 2, false
+	}
+	p, err := profile.LoadSession(profile.ConfigPath(e.Getenv), o.profile, o.ov, e.Getenv)
+	if err == nil && (p.AccountID == "" || p.RoleName == "") {
+		// The profile's session without its role: say what Load says.
+		p, err = profile.Load(profile.ConfigPath(e.Getenv), p.Name, o.ov, e.Getenv)
+	}
+	if err != nil {
+		u.fail(err, profileHint(err))
+		return nil, 1, false
+	}
+	return p, 0, true
+}
+
+// targetOf is the role of p.
+func targetOf(p *profile.Profile) tokencache.Target {
+	return tokencache.Target{Session: sessionOf(p), AccountID: p.AccountID, RoleName: p.RoleName}
+}
