@@ -31,6 +31,7 @@ type Profile struct {
 	CredentialProcess string   // the profile's own credential_process, if any
 	OIDCEndpoint      string   // resolved endpoint override for SSO OIDC, "" = use the SDK's resolver
 	PortalEndpoint    string   // resolved endpoint override for the SSO portal, "" = SDK default
+	SigninEndpoint    string   // resolved endpoint override for AWS Sign-In (the console federation endpoint), "" = the partition's
 	// UseFIPS and UseDualStack select the FIPS and dual-stack endpoints:
 	// AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT when set, else the
 	// profile's use_fips_endpoint / use_dualstack_endpoint, as in the SDKs.
@@ -451,7 +452,7 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 	if p.UseDualStack, err = boolSetting(file, sect, env, "AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"); err != nil {
 		return nil, err
 	}
-	if p.OIDCEndpoint, p.PortalEndpoint, err = resolveEndpoints(cfg, sect, env); err != nil {
+	if p.OIDCEndpoint, p.PortalEndpoint, p.SigninEndpoint, err = resolveEndpoints(cfg, sect, env); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -610,29 +611,35 @@ func credprocTarget(cmd string) (string, bool) {
 }
 
 // resolveEndpoints follows botocore's ConfiguredEndpointProvider for the
-// "sso-oidc" and "sso" clients: the service's AWS_ENDPOINT_URL_* variable,
+// "sso-oidc" and "sso" clients, and for AWS Sign-In (service id "signin":
+// AWS_ENDPOINT_URL_SIGNIN, the services section's signin key), whose
+// federation endpoint the console command calls: the service's
+// AWS_ENDPOINT_URL_* variable,
 // AWS_ENDPOINT_URL, the [services NAME] section's nested endpoint_url, the
 // profile's endpoint_url. ignore_configured_endpoint_urls turns all of them
 // off; the environment variable, when set, wins over the profile's key (as
 // in botocore's config chain and aws-sdk-go-v2's env-then-shared-config
 // order), so AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=false re-enables them.
 // Either must be true or false (any case), see parseBool.
-func resolveEndpoints(cfg *config, sect *section, env func(string) string) (oidc, portal string, err error) {
+func resolveEndpoints(cfg *config, sect *section, env func(string) string) (oidc, portal, signin string, err error) {
 	file := ""
 	if cfg != nil {
 		file = cfg.path
 	}
 	ignore, err := boolSetting(file, sect, env, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "ignore_configured_endpoint_urls")
 	if err != nil || ignore {
-		return "", "", err
+		return "", "", "", err
 	}
 	if oidc, err = endpointFor(cfg, sect, env, "AWS_ENDPOINT_URL_SSO_OIDC", "sso_oidc"); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if portal, err = endpointFor(cfg, sect, env, "AWS_ENDPOINT_URL_SSO", "sso"); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return oidc, portal, nil
+	if signin, err = endpointFor(cfg, sect, env, "AWS_ENDPOINT_URL_SIGNIN", "signin"); err != nil {
+		return "", "", "", err
+	}
+	return oidc, portal, signin, nil
 }
 
 func endpointFor(cfg *config, sect *section, env func(string) string, envVar, service string) (string, error) {

@@ -401,6 +401,37 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
+// The console's federation endpoint (AWS Sign-In, service id signin) is
+// overridden as the SSO endpoints are.
+func TestSigninEndpoint(t *testing.T) {
+	tests := []struct {
+		name, profile string
+		env           map[string]string
+		want          string
+	}{
+		{"nothing configured", "none", nil, ""},
+		{"AWS_ENDPOINT_URL_SIGNIN", "none", map[string]string{"AWS_ENDPOINT_URL_SIGNIN": "http://env-signin", "AWS_ENDPOINT_URL_SSO": "http://env-portal"}, "http://env-signin"},
+		{"AWS_ENDPOINT_URL", "none", map[string]string{"AWS_ENDPOINT_URL": "http://env"}, "http://env"},
+		{"AWS_ENDPOINT_URL_SIGNIN beats AWS_ENDPOINT_URL", "svc",
+			map[string]string{"AWS_ENDPOINT_URL_SIGNIN": "http://env-signin", "AWS_ENDPOINT_URL": "http://env"}, "http://env-signin"},
+		{"the services section's signin key", "svc", nil, "http://127.0.0.1:4000/signin"},
+		{"endpoint_url when the services section has no signin key", "svc-partial", nil, "http://global.local"},
+		{"profile endpoint_url", "global", nil, "http://global.local"},
+		{"ignored", "ignored", map[string]string{"AWS_ENDPOINT_URL_SIGNIN": "http://env-signin"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Load(fixture("endpoints.ini"), tt.profile, Overrides{}, envMap(tt.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if p.SigninEndpoint != tt.want {
+				t.Errorf("SigninEndpoint %q, want %q", p.SigninEndpoint, tt.want)
+			}
+		})
+	}
+}
+
 func TestFlagsOnly(t *testing.T) {
 	full := Overrides{StartURL: "https://d-1234567890.awsapps.com/start", Region: "us-east-1", AccountID: "111122223333", RoleName: "Admin"}
 	missing := filepath.Join(t.TempDir(), "nope", "config")
