@@ -74,6 +74,8 @@ func commands() []command {
 		{name: "login", summary: "sign in (or refresh) now, so that later calls never prompt", run: loginCommand},
 		{name: "logout", summary: "end the session and remove its tokens and credentials from the keychain", run: logoutCommand},
 		{name: "list", summary: "list the accounts and roles you can reach", run: listCommand},
+		{name: "export", summary: "print the role credentials as aws configure export-credentials does (process, env, powershell, ...)", run: exportCommand},
+		{name: "console", summary: "open the AWS Management Console signed in as the role (or --print its sign-in URL)", run: linked("console")},
 		{name: "configure", summary: "write a credential_process profile pair into the config file", run: linked("configure")},
 		{name: "status", summary: "show the config, the keychain and what is cached; check the config", run: statusCommand},
 		{name: "version", summary: "print the version", warm: true, run: versionCommand},

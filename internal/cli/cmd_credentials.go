@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,19 +89,12 @@ func credentialCommand(ctx context.Context, e Env, args []string) int {
 	if err != nil {
 		return u.failCall(ctx, err, o, p)
 	}
-	out, err := json.Marshal(output{
-		Version:         1,
-		AccessKeyID:     cr.AccessKeyID,
-		SecretAccessKey: cr.SecretAccessKey,
-		SessionToken:    cr.SessionToken,
-		Expiration:      cr.Expiration.UTC().Format(time.RFC3339),
-		AccountID:       cr.AccountID,
-	})
+	out, err := processJSON(cr)
 	if err != nil {
 		u.fail(err, "")
 		return 1
 	}
-	if _, err := e.Stdout.Write(append(out, '\n')); err != nil {
+	if _, err := e.Stdout.Write(out); err != nil {
 		u.fail(fmt.Errorf("write credentials to stdout: %w", err), "")
 		return 1
 	}
