@@ -108,7 +108,8 @@ func processJSON(cr *tokencache.Credentials) ([]byte, error) {
 // printed the same way, and any other is quoted for the shell:
 //
 //   - env, env-no-export (POSIX sh and its descendants): in single quotes,
-//     inside which every character is literal and a ' is written '\”
+//     inside which every character is literal and a single quote is
+//     written as the four characters quote, backslash, quote, quote
 //     (POSIX.1-2017 Shell Command Language, 2.2.2 Single-Quotes).
 //   - powershell: a verbatim (single-quoted) string, inside which nothing
 //     is expanded and a single quote is written twice; PowerShell takes
