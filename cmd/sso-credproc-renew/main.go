@@ -11,6 +11,7 @@ import (
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/cli/configure"
+	"github.com/sso-credproc/sso-credproc/internal/cli/console"
 	"github.com/sso-credproc/sso-credproc/internal/paths"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
@@ -20,7 +21,7 @@ import (
 func main() {
 	os.Exit(cli.Main(cli.Env{
 		LockDir:  paths.LockDir,
-		Commands: map[string]func(context.Context, cli.Env, []string) int{"configure": configure.Command},
+		Commands: map[string]func(context.Context, cli.Env, []string) int{"configure": configure.Command, "console": console.Command},
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.ConfigFor(p))
 		},

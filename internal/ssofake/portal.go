@@ -71,7 +71,7 @@ func (s *Server) getRoleCredentials(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.issued = append(s.issued, rc.SecretAccessKey, rc.SessionToken)
-		s.keys[rc.AccessKeyID] = roleKey{account, role}
+		s.keys[rc.AccessKeyID] = roleKey{account, role, rc.SecretAccessKey, rc.SessionToken}
 		s.mu.Unlock()
 		writeJSON(w, struct {
 			RoleCredentials roleCredentials `json:"roleCredentials"`

@@ -9,6 +9,9 @@
 // browser a consent form with Allow and Deny buttons, as the real service
 // does after sign-in, and answers other clients at once; the device page
 // approves at once, as if the user had logged in. Both deny when told to.
+// It also serves the AWS Sign-In federation endpoint (/federation) that
+// turns role credentials it issued into a console sign-in token and a
+// console sign-in URL into a redirect.
 package ssofake
 
 import (
@@ -107,6 +110,7 @@ type Server struct {
 	refresh map[string]*refreshToken // by refresh token
 	issued  []string                 // every secret handed out, for leak checks
 	keys    map[string]roleKey       // role credentials handed out, by access key ID
+	signins map[string]SigninToken   // console sign-in tokens handed out
 }
 
 // New starts a Server on a loopback port; its address is in URL.
@@ -158,6 +162,7 @@ func NewHandler(opts Options) *Server {
 		access:  map[string]*accessToken{},
 		refresh: map[string]*refreshToken{},
 		keys:    map[string]roleKey{},
+		signins: map[string]SigninToken{},
 	}
 	s.mux.HandleFunc("POST /client/register", s.registerClient)
 	s.mux.HandleFunc("POST /device_authorization", s.startDeviceAuthorization)
@@ -169,6 +174,7 @@ func NewHandler(opts Options) *Server {
 	s.mux.HandleFunc("GET /assignment/accounts", s.listAccounts)
 	s.mux.HandleFunc("GET /assignment/roles", s.listAccountRoles)
 	s.mux.HandleFunc("POST /logout", s.logout)
+	s.mux.HandleFunc("GET /federation", s.federation)
 	s.mux.HandleFunc("GET /_fake/counts", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, s.Counts())
 	})
@@ -209,7 +215,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // CreateToken:device_code, CreateToken:authorization_code,
 // CreateToken:refresh_token, Authorize, Consent (the consent form's
 // answer) and Verify (the browser pages),
-// GetRoleCredentials, ListAccounts, ListAccountRoles and Logout.
+// GetRoleCredentials, ListAccounts, ListAccountRoles and Logout, and the
+// console federation endpoint's GetSigninToken and ConsoleLogin.
 func (s *Server) Count(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -287,7 +294,7 @@ func (s *Server) SetDeny(deny bool) {
 	s.deny = deny
 }
 
-type roleKey struct{ account, role string }
+type roleKey struct{ account, role, secret, token string }
 
 func (s *Server) now() time.Time { return s.opts.Now() }
 
