@@ -54,7 +54,7 @@ type Env struct {
 	// Detach closes stdout and stderr for good (see ParentGone).
 	Detach func() error
 	// Commands are the commands the binary links in beside package cli's
-	// own, by name (sso-credproc-renew: "configure").
+	// own, by name (sso-credproc-renew: "configure", "console").
 	Commands map[string]func(ctx context.Context, e Env, args []string) int
 }
 
