@@ -233,7 +233,7 @@ type FederationError struct {
 }
 
 func (e *FederationError) Error() string {
-	if e.Status != 0 {
+	if e.Status != 0 && e.Status != http.StatusOK {
 		return fmt.Sprintf("the federation endpoint %s answered HTTP %d: %s", e.Host, e.Status, e.Msg)
 	}
 	return fmt.Sprintf("the federation endpoint %s: %s", e.Host, e.Msg)
