@@ -11,6 +11,7 @@ import (
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/cli/configure"
+	"github.com/sso-credproc/sso-credproc/internal/cli/execserve"
 	"github.com/sso-credproc/sso-credproc/internal/paths"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
@@ -19,8 +20,12 @@ import (
 
 func main() {
 	os.Exit(cli.Main(cli.Env{
-		LockDir:  paths.LockDir,
-		Commands: map[string]func(context.Context, cli.Env, []string) int{"configure": configure.Command},
+		LockDir: paths.LockDir,
+		Commands: map[string]func(context.Context, cli.Env, []string) int{
+			"configure": configure.Command,
+			"exec":      execserve.Exec,
+			"serve":     execserve.Serve,
+		},
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.ConfigFor(p))
 		},
