@@ -108,8 +108,9 @@ func Listen(addr string) (net.Listener, error) {
 // URL is the endpoint's address for AWS_CONTAINER_CREDENTIALS_FULL_URI.
 func URL(ln net.Listener) string { return "http://" + ln.Addr().String() + "/" }
 
-// Serve serves requests on ln until ctx ends, then stops: it waits up to
-// five seconds for requests under way and ends any renewal. The error is
+// Serve serves requests on ln until ctx ends, then stops: it ends any
+// renewal, waits up to five seconds for requests under way, then closes
+// every connection. The error is
 // nil after a clean stop.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	base, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -136,6 +137,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer scancel()
 	cancel() // renewals under way end; their requests get an error
 	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Requests still under way, or connections opened that never
+		// sent one (Shutdown leaves those for 5 s): cut them.
+		err = hs.Close()
+	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
