@@ -3,8 +3,9 @@
 package main_test
 
 // exec and serve through the built programs, the fake IAM Identity Center
-// and the real Secret Service (Unix: sh, env and signals); with the AWS CLI v2, boto3 and the Go SDK
-// as the programs that read the credentials (under CI a missing one fails).
+// and the real Secret Service (Unix only: sh, env and signals), with the
+// AWS CLI v2, boto3 and the Go SDK as the programs that read the
+// credentials (under CI a missing one fails).
 
 import (
 	"bufio"
