@@ -12,6 +12,7 @@ import (
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/cli/configure"
 	"github.com/sso-credproc/sso-credproc/internal/cli/console"
+	"github.com/sso-credproc/sso-credproc/internal/cli/execserve"
 	"github.com/sso-credproc/sso-credproc/internal/paths"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
@@ -20,8 +21,13 @@ import (
 
 func main() {
 	os.Exit(cli.Main(cli.Env{
-		LockDir:  paths.LockDir,
-		Commands: map[string]func(context.Context, cli.Env, []string) int{"configure": configure.Command, "console": console.Command},
+		LockDir: paths.LockDir,
+		Commands: map[string]func(context.Context, cli.Env, []string) int{
+			"configure": configure.Command,
+			"console":   console.Command,
+			"exec":      execserve.Exec,
+			"serve":     execserve.Serve,
+		},
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.ConfigFor(p))
 		},

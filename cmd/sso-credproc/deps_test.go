@@ -18,7 +18,9 @@ func TestWarmPathDeps(t *testing.T) {
 	}{
 		{".", []string{"github.com/aws/", "net/http", "github.com/adrg/xdg", "github.com/chromedp/", "github.com/sso-credproc/sso-credproc/internal/callers", "github.com/sso-credproc/sso-credproc/internal/ssofake",
 			// configure: the config editor and its diff library (package init cost)
-			"github.com/sso-credproc/sso-credproc/internal/configedit", "github.com/aymanbagabas/go-udiff"}},
+			"github.com/sso-credproc/sso-credproc/internal/configedit", "github.com/aymanbagabas/go-udiff",
+			// exec and serve: the credentials endpoint
+			"github.com/sso-credproc/sso-credproc/internal/cli/execserve", "github.com/sso-credproc/sso-credproc/internal/credserver"}},
 		{"../sso-credproc-renew", []string{"github.com/chromedp/", "github.com/sso-credproc/sso-credproc/internal/callers", "github.com/sso-credproc/sso-credproc/internal/ssofake", "testing"}},
 	} {
 		out, err := exec.Command("go", "list", "-deps", tc.cmd).Output()

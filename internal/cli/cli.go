@@ -77,6 +77,8 @@ func commands() []command {
 		{name: "export", summary: "print the role credentials as aws configure export-credentials does (process, env, powershell, ...)", run: exportCommand},
 		{name: "console", summary: "open the AWS Management Console signed in as the role (or --print its sign-in URL)", run: linked("console")},
 		{name: "configure", summary: "write a credential_process profile pair into the config file", run: linked("configure")},
+		{name: "exec", summary: "run a command with the role's credentials in its environment (or a local endpoint)", run: linked("exec")},
+		{name: "serve", summary: "serve the role's credentials on a local endpoint for the SDKs (container format)", run: linked("serve")},
 		{name: "status", summary: "show the config, the keychain and what is cached; check the config", run: statusCommand},
 		{name: "version", summary: "print the version", warm: true, run: versionCommand},
 		{name: "help", summary: "show help for a command", warm: true, run: helpCommand},

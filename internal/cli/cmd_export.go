@@ -69,7 +69,7 @@ func exportCommand(ctx context.Context, e Env, args []string) int {
 		Flags: func(fs *flag.FlagSet) {
 			fs.Var(formatFlag{&format}, "format", "output `format`: "+strings.Join(exportFormats, ", ")+" (default process)")
 		},
-		Run: func(ctx context.Context, r *Role) int {
+		Run: func(ctx context.Context, r *RoleCall) int {
 			text, err := exportText(format, r.Credentials)
 			if err != nil {
 				r.Fail(err, "use --format powershell (or process) for these credentials")

@@ -5,6 +5,9 @@
 //	    config.LoadDefaultConfig with WithSharedConfigProfile, then
 //	    Credentials.Retrieve: the profile's credential_process runs as the
 //	    SDK runs it (sh -c, killed after a minute).
+//	gosdk
+//	    config.LoadDefaultConfig with no profile: the default chain, e.g.
+//	    the container endpoint of AWS_CONTAINER_CREDENTIALS_FULL_URI.
 //	gosdk -process COMMAND -timeout D
 //	    processcreds.NewProvider(COMMAND) with a ProcessProvider timeout of D.
 //
@@ -37,7 +40,11 @@ func main() {
 	if *process != "" {
 		provider = processcreds.NewProvider(*process, func(o *processcreds.Options) { o.Timeout = *timeout })
 	} else {
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithSharedConfigProfile(*profile))
+		var opts []func(*config.LoadOptions) error
+		if *profile != "" {
+			opts = append(opts, config.WithSharedConfigProfile(*profile))
+		}
+		cfg, err := config.LoadDefaultConfig(ctx, opts...)
 		if err != nil {
 			fail(start, err)
 		}

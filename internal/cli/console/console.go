@@ -141,7 +141,7 @@ func Command(ctx context.Context, e cli.Env, args []string) int {
 			fs.Var(pathFlag{&path}, "destination", "`path` on the console host to open, e.g. /s3/ (default the console home)")
 			fs.Var(durationFlag{&duration}, "duration", "length of the console session, 15m to 12h (`duration`; default the federation endpoint's)")
 		},
-		Run: func(ctx context.Context, r *cli.Role) int {
+		Run: func(ctx context.Context, r *cli.RoleCall) int {
 			p := r.Profile
 			region := consoleRegion(p)
 			part := PartitionOf(p.Region)
@@ -328,7 +328,7 @@ func LoginURL(base, dest, token string) string {
 }
 
 // hint is the hint line for an error of the federation call.
-func hint(err error, p *profile.Profile, r *cli.Role) string {
+func hint(err error, p *profile.Profile, r *cli.RoleCall) string {
 	var fe *FederationError
 	if !errors.As(err, &fe) {
 		return ""
