@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -108,6 +109,7 @@ func (s *secretService) goKeyring(ctx context.Context, call func() error) error 
 	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a == "" || a == "autolaunch:" {
 		os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 	}
+	registerShared(ctx)
 	err = call()
 	if err == nil || errors.Is(err, keyring.ErrNotFound) || errors.Is(err, keyring.ErrSetDataTooBig) {
 		return err
@@ -493,5 +495,40 @@ func (s *secretService) close() {
 	s.mu.Unlock()
 	if conn != nil {
 		conn.Close()
+	}
+}
+
+// sharedRegistered records that gnome-keyring has registered the shared
+// session bus connection (dbus.SessionBus) that go-keyring uses.
+var sharedRegistered atomic.Bool
+
+// registerShared makes sure gnome-keyring has registered go-keyring's
+// connection before go-keyring's first call: go-keyring sends OpenSession
+// right after connecting, and gnome-keyring (42 to at least 50, its issue
+// 190) aborts, losing every unlocked keyring, on an OpenSession from a
+// client it has not registered yet (see secretService). A successful
+// SearchItems on the same connection shows the registration; it is
+// retried while gnome-keyring answers that it does not know the method
+// yet (transient). Failures are left for go-keyring's call to report.
+func registerShared(ctx context.Context) {
+	if sharedRegistered.Load() {
+		return
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for attempt := 0; attempt < 20 && ctx.Err() == nil; attempt++ {
+		call := conn.Object(ssName, ssPath).CallWithContext(ctx, ssService+".SearchItems", 0, map[string]string{"service": Service + "-registration-check"})
+		if call.Err == nil {
+			sharedRegistered.Store(true)
+			return
+		}
+		if !transient(call.Err) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
