@@ -173,6 +173,15 @@ func TestConsoleErrors(t *testing.T) {
 	if n := w.srv.Count("GetSigninToken"); n != 4 {
 		t.Errorf("a usage error still called GetSigninToken (%d calls)", n)
 	}
+	// An override in plain http to another machine: refused before the
+	// role's credentials leave.
+	before := w.srv.Count("GetSigninToken")
+	ww := *w
+	ww.env = append(append([]string(nil), w.env...), "AWS_ENDPOINT_URL_SIGNIN=http://signin.example.com")
+	oneError("http override", ww.run("console", "--profile", "dev", "--print"), "not an https URL")
+	if n := w.srv.Count("GetSigninToken"); n != before {
+		t.Errorf("GetSigninToken calls %d, want %d", n, before)
+	}
 	// A browser that fails: an error without the URL.
 	w.setenv("BROWSER=false")
 	oneError("failing browser", w.run("console", "--profile", "dev"), "open the browser")

@@ -168,7 +168,9 @@ func exportText(format string, cr *tokencache.Credentials) ([]byte, error) {
 // digits and + / = . _ : - (base64, key IDs, RFC 3339 times), which no
 // shell interprets inside a word.
 func plainValue(s string) bool {
-	if s == "" {
+	// zsh expands "=word" and ":=word" (EQUALS), and a leading - + ~
+	// means more to some shells and tools than a value.
+	if s == "" || strings.ContainsAny(s[:1], "=-+~") || strings.Contains(s, ":=") {
 		return false
 	}
 	for _, c := range s {

@@ -264,3 +264,17 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("--format yaml: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// Values that zsh or other tools would read as more than text are quoted.
+func TestExportQuotesZshSpecials(t *testing.T) {
+	for _, v := range []string{"=ls", "a:=ls", "-x", "+x", "~root"} {
+		if plainValue(v) {
+			t.Errorf("plainValue(%q) = true", v)
+		}
+	}
+	for _, v := range []string{"ASIAXYZ", "abc/def+ghi==", "2026-11-29T12:00:00Z"} {
+		if !plainValue(v) {
+			t.Errorf("plainValue(%q) = false", v)
+		}
+	}
+}

@@ -150,7 +150,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // ServeHTTP answers GET / from a loopback Host with the right token.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackHost(r.Host) {
+	// An absolute-form request URI would stand in for the Host header.
+	if r.URL.IsAbs() || !loopbackHost(r.Host) {
 		// A page in a browser could reach this port through a name that
 		// resolves to 127.0.0.1 (DNS rebinding); its Host is that name.
 		s.refuse(w, r, http.StatusForbidden, "Host must be a loopback address")

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -250,5 +251,22 @@ func TestServeStops(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		t.Error("still listening after Serve returned")
+	}
+}
+
+// An absolute-form request URI cannot stand in for a Host header.
+func TestRefusesAbsoluteForm(t *testing.T) {
+	c := &counter{ttl: time.Hour}
+	s, hs := newTest(t, c, 15*time.Minute)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(hs.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET %s/ HTTP/1.1\r\nHost: evil.example\r\nAuthorization: %s\r\nConnection: close\r\n\r\n", hs.URL, s.Token)
+	b, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 403") || c.calls.Load() != 0 {
+		t.Errorf("answer %q, %d calls", strings.SplitN(string(b), "\r\n", 2)[0], c.calls.Load())
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -153,7 +154,14 @@ func Command(ctx context.Context, e cli.Env, args []string) int {
 			base := "https://" + part.SigninHost
 			if p.SigninEndpoint != "" {
 				base = strings.TrimSuffix(p.SigninEndpoint, "/")
-				r.Debugf("federation endpoint override: %s", base)
+				u, err := url.Parse(base)
+				if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopbackHost(u.Hostname()))) {
+					r.Fail(errors.New("the AWS Sign-In endpoint override is not an https URL (http only on a loopback host): the role's credentials would travel in the clear"),
+						"fix AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL or endpoint_url, or set AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true")
+					return 1
+				}
+				u.User = nil
+				r.Debugf("federation endpoint override: %s", u.Redacted())
 			}
 			r.Debugf("console: partition %s, region %s, destination %s, session duration %s", part.Name, region, dest, durationNote(duration))
 			ctx, cancel := context.WithTimeout(ctx, callTimeout)
@@ -344,4 +352,13 @@ func hint(err error, p *profile.Profile, r *cli.RoleCall) string {
 		return "try again later: " + r.CommandLine() + override
 	}
 	return "check that the role may use the console and that sso_region names the right partition (" + PartitionOf(p.Region).Name + ")" + override
+}
+
+// loopbackHost reports whether host is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

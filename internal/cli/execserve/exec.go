@@ -21,12 +21,14 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/credserver"
+	"github.com/sso-credproc/sso-credproc/profile"
 )
 
 // MarkerEnv is set for COMMAND to the profile exec runs it with; an exec
@@ -41,7 +43,7 @@ AWS_CREDENTIAL_EXPIRATION (RFC 3339), and AWS_REGION and
 AWS_DEFAULT_REGION from the region of the profile named (else of the SSO
 profile it points at) when one is set. Variables that would take
 precedence over them or point elsewhere are removed: AWS_PROFILE,
-AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN, AWS_CREDENTIAL_FILE,
+AWS_DEFAULT_PROFILE, AWS_ACCESS_KEY, AWS_SECRET_KEY, AWS_SECURITY_TOKEN, AWS_CREDENTIAL_FILE,
 AWS_SESSION_EXPIRATION, AWS_ACCOUNT_ID, AWS_ROLE_ARN,
 AWS_ROLE_SESSION_NAME, AWS_WEB_IDENTITY_TOKEN_FILE and the
 AWS_CONTAINER_CREDENTIALS_* / AWS_CONTAINER_AUTHORIZATION_TOKEN* ones.
@@ -51,7 +53,9 @@ refuses to run.
 With --server COMMAND gets no static credentials but a local endpoint
 (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN)
 served for as long as it runs, so that a long-running COMMAND never runs
-out of credentials.
+out of credentials. The SDKs read a [default] profile with credentials of
+its own before that endpoint: exec warns when the config or credentials
+file has one.
 
 Signs in first when needed. Signals (INT, TERM, HUP, QUIT, USR1, USR2,
 WINCH) are passed on to COMMAND; the exit status is COMMAND's (128+N when
@@ -63,11 +67,15 @@ flags:
 
 // removed are the variables exec takes out of COMMAND's environment: each
 // would take precedence over the credentials it sets, or belongs to other
-// credentials. AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE stay: the
-// variables set come before both files in every SDK's chain, and COMMAND
-// may use other profiles of them on purpose.
+// credentials (AWS_ACCESS_KEY and AWS_SECRET_KEY are the older names that
+// the Go and Java SDKs still read). AWS_SHARED_CREDENTIALS_FILE and
+// AWS_CONFIG_FILE stay: the variables set come before both files in every
+// SDK's chain, and COMMAND may use other profiles of them on purpose. With
+// --server no variables are set and the endpoint comes after the files'
+// [default] profile: see defaultProfileWarning.
 var removed = []string{
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+	"AWS_ACCESS_KEY", "AWS_SECRET_KEY",
 	"AWS_PROFILE", "AWS_DEFAULT_PROFILE",
 	"AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_FILE", "AWS_SESSION_EXPIRATION", "AWS_ACCOUNT_ID",
 	"AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE",
@@ -117,6 +125,9 @@ func Exec(ctx context.Context, e cli.Env, args []string) int {
 		}
 		r.Debugf("running %s with the credentials of %s/%s in its environment, valid until %s", command[0], r.Profile.AccountID, r.Profile.RoleName, cr.Expiration.Format(time.RFC3339))
 	} else {
+		if w := defaultProfileWarning(e.Getenv); w != "" {
+			r.Say("warning: " + w)
+		}
 		// The server lives as long as COMMAND, whatever signals come.
 		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		defer stop()
@@ -236,4 +247,41 @@ func run(rep *cli.Reporter, path string, argv, env []string, e cli.Env) int {
 		return 1
 	}
 	return exitStatus(cmd.ProcessState)
+}
+
+// defaultProfileWarning says when the [default] profile of the config or
+// credentials file holds credentials of its own: the SDKs use those before
+// the container endpoint of exec --server (in botocore's, Go's and JS's
+// default chains the shared files come first), so COMMAND would not get the
+// role's credentials. "" when there are none.
+func defaultProfileWarning(getenv func(string) string) string {
+	home := profile.HomeDir(getenv)
+	files := []struct{ env, def string }{
+		{"AWS_CONFIG_FILE", filepath.Join(home, ".aws", "config")},
+		{"AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, ".aws", "credentials")},
+	}
+	keys := []string{"aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "sso_account_id", "role_arn", "web_identity_token_file"}
+	for _, f := range files {
+		path := getenv(f.env)
+		if path == "" {
+			if home == "" {
+				continue
+			}
+			path = f.def
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		settings, err := profile.Settings(path, data, "default")
+		if err != nil {
+			continue
+		}
+		for _, k := range keys {
+			if settings[k] != "" {
+				return fmt.Sprintf("the [default] profile of %s has %s: the SDKs use it before the endpoint of exec --server; run COMMAND without --server, or with AWS_PROFILE set to a profile without credentials", path, k)
+			}
+		}
+	}
+	return ""
 }
