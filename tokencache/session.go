@@ -2,7 +2,6 @@ package tokencache
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -265,21 +264,11 @@ func (c *Cache) Inspect(ctx context.Context, s Session) (*SessionState, error) {
 
 // getChecked is get that also notes damaged items under what.
 func (c *Cache) getChecked(ctx context.Context, key string, v stored, damaged *[]string, what string) (bool, error) {
-	b, err := c.Store.Get(ctx, key)
-	switch {
-	case errors.Is(err, keychain.ErrNotFound):
-		return false, nil
-	case errors.Is(err, keychain.ErrCorrupt):
+	ok, damage, err := c.read(ctx, key, v)
+	if damage != "" {
 		*damaged = append(*damaged, what)
-		return false, nil
-	case err != nil:
-		return false, &StoreError{Op: "read", Key: key, Err: err}
 	}
-	if err := json.Unmarshal(b, v); err != nil || !v.valid() {
-		*damaged = append(*damaged, what)
-		return false, nil
-	}
-	return true, nil
+	return ok, err
 }
 
 // storedIndex lists the role credential items written for a session, so

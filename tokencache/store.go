@@ -144,21 +144,30 @@ func (c *storedCredentials) credentials() *Credentials {
 // get reads key into v. A missing, corrupt or undecodable item is a miss
 // (false, nil); an unreachable keychain is an error.
 func (c *Cache) get(ctx context.Context, key string, v stored) (bool, error) {
+	ok, damage, err := c.read(ctx, key, v)
+	if damage != "" {
+		c.debugf("keychain item %q %s; it will be replaced", key, damage)
+	}
+	return ok, err
+}
+
+// read reads key into v: ok when v holds a valid item; damage says why an
+// item that is there cannot be used ("is corrupt", "does not decode"), ""
+// when it is fine or missing; err is an unreachable keychain.
+func (c *Cache) read(ctx context.Context, key string, v stored) (ok bool, damage string, err error) {
 	b, err := c.Store.Get(ctx, key)
 	switch {
 	case errors.Is(err, keychain.ErrNotFound):
-		return false, nil
+		return false, "", nil
 	case errors.Is(err, keychain.ErrCorrupt):
-		c.debugf("keychain item %q is corrupt; it will be replaced", key)
-		return false, nil
+		return false, "is corrupt", nil
 	case err != nil:
-		return false, &StoreError{Op: "read", Key: key, Err: err}
+		return false, "", &StoreError{Op: "read", Key: key, Err: err}
 	}
 	if err := json.Unmarshal(b, v); err != nil || !v.valid() {
-		c.debugf("keychain item %q does not decode; it will be replaced", key)
-		return false, nil
+		return false, "does not decode", nil
 	}
-	return true, nil
+	return true, "", nil
 }
 
 // keep writes v under key. The write runs to its end even when ctx is
