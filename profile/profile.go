@@ -520,6 +520,10 @@ func missingError(file string, sect, session *section, name string, missing, whe
 	return e
 }
 
+// ShellQuote quotes s for a POSIX shell command line when it needs
+// quoting (single quotes, ' written as '\”), for hints that name a command.
+func ShellQuote(s string) string { return shellQuote(s) }
+
 // shellQuote quotes s for a command line when it needs quoting.
 func shellQuote(s string) string {
 	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\$`;&|<>()*?[]#~") {

@@ -134,9 +134,9 @@ func importAWSCLI(ctx context.Context, u *ui, o *options, p *profile.Profile, c 
 		t, err = awscli.Read(c.AWSCLICache)
 	}
 	if err != nil {
-		cli := "--profile " + quoteArg(p.Name)
+		cli := "--profile " + profile.ShellQuote(p.Name)
 		if p.SessionName != "" {
-			cli = "--sso-session " + quoteArg(p.SessionName)
+			cli = "--sso-session " + profile.ShellQuote(p.SessionName)
 		}
 		hint := "sign in with the AWS CLI first (aws sso login " + cli + "), or without it: sso-credproc login " + sessionArgs(o, p)
 		u.fail(err, hint)

@@ -74,19 +74,11 @@ func endpointNote(override string) string {
 func sessionArgs(o *options, p *profile.Profile) string {
 	switch {
 	case o.profile != "":
-		return "--profile " + quoteArg(o.profile)
+		return "--profile " + profile.ShellQuote(o.profile)
 	case p.SessionName != "":
-		return "--sso-session " + quoteArg(p.SessionName)
+		return "--sso-session " + profile.ShellQuote(p.SessionName)
 	}
-	return "--start-url " + quoteArg(p.StartURL) + " --region " + quoteArg(p.Region)
-}
-
-// quoteArg quotes s for a shell when it needs it.
-func quoteArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\$`;&|<>()*?[]#~") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return "--start-url " + profile.ShellQuote(p.StartURL) + " --region " + profile.ShellQuote(p.Region)
 }
 
 // commandArgs repeats the command the user ran (its name and the flags
@@ -98,7 +90,7 @@ func commandArgs(o *options) string {
 	}
 	add := func(flag, v string) {
 		if v != "" {
-			words = append(words, "--"+flag, quoteArg(v))
+			words = append(words, "--"+flag, profile.ShellQuote(v))
 		}
 	}
 	add("profile", o.profile)
