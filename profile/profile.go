@@ -521,7 +521,7 @@ func missingError(file string, sect, session *section, name string, missing, whe
 }
 
 // ShellQuote quotes s for a POSIX shell command line when it needs
-// quoting (single quotes, ' written as '\”), for hints that name a command.
+// quoting (in single quotes), for hints that name a command.
 func ShellQuote(s string) string { return shellQuote(s) }
 
 // shellQuote quotes s for a command line when it needs quoting.
