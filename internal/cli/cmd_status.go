@@ -180,9 +180,9 @@ func checkCommands(ctx context.Context, inv *profile.Inventory) []finding {
 				Hint: "install sso-credproc with ./install.sh (or go install), or give its full path in credential_process"})
 			continue
 		}
-		renew := filepath.Join(filepath.Dir(prog), RenewName+exeSuffix())
-		if _, err := os.Stat(renew); err != nil {
-			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: %s is missing next to %s", c.Section, RenewName, prog), Hint: installHint})
+		renew, err := renewBeside(prog)
+		if err != nil {
+			out = append(out, finding{Profile: c.Profile, Problem: fmt.Sprintf("[%s]: %v", c.Section, err), Hint: installHint})
 			continue
 		}
 		for _, p := range []string{prog, renew} {
@@ -239,13 +239,6 @@ func programVersion(ctx context.Context, prog string) string {
 		return rest
 	}
 	return line
-}
-
-func exeSuffix() string {
-	if runtime.GOOS == "windows" {
-		return ".exe"
-	}
-	return ""
 }
 
 // writeStatus prints the report for people.

@@ -22,6 +22,12 @@ func renewPath() (string, error) {
 	if real, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = real
 	}
+	return renewBeside(exe)
+}
+
+// renewBeside returns the sso-credproc-renew in the directory of the
+// sso-credproc at exe, or an error saying it is missing there.
+func renewBeside(exe string) (string, error) {
 	name := RenewName
 	if runtime.GOOS == "windows" {
 		name += ".exe"
