@@ -141,3 +141,16 @@ func writeNote(path string, b []byte) {
 		_ = os.Remove(f.Name())
 	}
 }
+
+// lstatDir returns dir's own file info (a link is not followed) and an
+// error unless it is a real directory.
+func lstatDir(dir string) (os.FileInfo, error) {
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lock directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("lock directory %s is not a directory (a link?)", dir)
+	}
+	return st, nil
+}

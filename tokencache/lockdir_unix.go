@@ -14,12 +14,9 @@ import (
 // bits are taken away. A directory of another user is refused (a shared
 // XDG_RUNTIME_DIR, sudo -E).
 func checkLockDir(dir string) error {
-	st, err := os.Lstat(dir)
+	st, err := lstatDir(dir)
 	if err != nil {
-		return fmt.Errorf("lock directory: %w", err)
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("lock directory %s is not a directory (a link?)", dir)
+		return err
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
 		return fmt.Errorf("lock directory %s belongs to user %d, not to this user (%d); set XDG_RUNTIME_DIR to a directory of your own", dir, sys.Uid, os.Geteuid())
