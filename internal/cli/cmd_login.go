@@ -101,15 +101,25 @@ func parseCommand(e Env, u *ui, o *options, fs *flag.FlagSet, args []string, nam
 	return 0, true
 }
 
-// loadSession resolves the session part of the profile o selects.
-func loadSession(e Env, u *ui, o *options, name string) (p *profile.Profile, code int, ok bool) {
+// selectProfile makes sure o names what a command works on: a profile or
+// flags, else AWS_PROFILE, as aws sso login takes it (the credential call
+// never reads it: the SDKs set it for the profile that runs
+// credential_process). Without any it reports "no profile given" with hint
+// and returns false.
+func selectProfile(e Env, u *ui, o *options, hint string) bool {
 	if o.profile == "" && !o.ov.Selects() {
-		// As aws sso login does. (The credential call never reads it: the
-		// SDKs set it for the profile that runs credential_process.)
 		o.profile = e.Getenv("AWS_PROFILE")
 	}
 	if o.profile == "" && !o.ov.Selects() {
-		u.fail(errors.New("no profile given"), fmt.Sprintf("name the profile or session: sso-credproc %s --profile NAME (or --sso-session NAME, or --start-url URL --region REGION)", name))
+		u.fail(errors.New("no profile given"), hint)
+		return false
+	}
+	return true
+}
+
+// loadSession resolves the session part of the profile o selects.
+func loadSession(e Env, u *ui, o *options, name string) (p *profile.Profile, code int, ok bool) {
+	if !selectProfile(e, u, o, fmt.Sprintf("name the profile or session: sso-credproc %s --profile NAME (or --sso-session NAME, or --start-url URL --region REGION)", name)) {
 		return nil, 2, false
 	}
 	p, err := profile.LoadSession(profile.ConfigPath(e.Getenv), o.profile, o.ov, e.Getenv)
@@ -163,11 +173,7 @@ func loadRoleArgs(e Env, u *ui, o *options, fs *flag.FlagSet, args []string, nam
 	if code, ok := parseCommand(e, u, o, fs, args, name, usage); !ok {
 		return nil, code, false
 	}
-	if o.profile == "" && !o.ov.Selects() {
-		o.profile = e.Getenv("AWS_PROFILE")
-	}
-	if o.profile == "" && !o.ov.Selects() {
-		u.fail(errors.New("no profile given"), fmt.Sprintf("name the profile: sso-credproc %s --profile NAME", name))
+	if !selectProfile(e, u, o, fmt.Sprintf("name the profile: sso-credproc %s --profile NAME", name)) {
 		return nil, 2, false
 	}
 	p, err := profile.LoadSession(profile.ConfigPath(e.Getenv), o.profile, o.ov, e.Getenv)
