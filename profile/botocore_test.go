@@ -1,12 +1,10 @@
 package profile
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -58,23 +56,11 @@ func runBotocore(t *testing.T, files, words []string) ([]botocoreFile, []botocor
 	t.Helper()
 	py, version := callers.PythonWithBotocore(t, callers.BotocoreServices)
 	t.Logf("caller version: %s with botocore %s", py, version)
-	req, _ := json.Marshal(map[string][]string{"files": files, "words": words})
-	cmd := exec.Command(py, "-c", botocoreScript)
-	cmd.Env = append(os.Environ(), "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8")
-	cmd.Stdin = bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("botocore helper: %v\n%s", err, stderr.String())
-	}
 	var resp struct {
 		Files []botocoreFile  `json:"files"`
 		Words []botocoreWords `json:"words"`
 	}
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("botocore helper output: %v", err)
-	}
+	callers.RunPython(t, py, botocoreScript, nil, map[string][]string{"files": files, "words": words}, &resp)
 	if len(resp.Files) != len(files) || len(resp.Words) != len(words) {
 		t.Fatalf("botocore helper answered %d/%d, want %d/%d", len(resp.Files), len(resp.Words), len(files), len(words))
 	}

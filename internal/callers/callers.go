@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -232,4 +233,33 @@ func command(t testing.TB, d time.Duration, name string, args ...string) *exec.C
 func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// RunPython runs script with the interpreter py (within a minute), sends
+// req as JSON on its stdin and decodes its stdout, JSON, into resp; env is
+// the program's environment (nil: this process's), to which UTF-8 I/O is
+// added. Any failure ends the test, with what the script wrote on stderr.
+func RunPython(t testing.TB, py, script string, env []string, req, resp any) {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env == nil {
+		env = os.Environ()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, "-c", script)
+	cmd.Env = append(slices.Clone(env), "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8")
+	cmd.Stdin = bytes.NewReader(b)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", py, err, stderr.String())
+	}
+	if err := json.Unmarshal(out, resp); err != nil {
+		t.Fatalf("%s answered what is not the JSON expected: %v", py, err)
+	}
 }

@@ -1,11 +1,8 @@
 package configedit
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -46,19 +43,10 @@ func botocoreLoad(t *testing.T, files []string) []botocoreView {
 	t.Helper()
 	py, version := callers.PythonWithBotocore(t, callers.BotocoreServices)
 	t.Logf("caller version: %s with botocore %s", py, version)
-	req, _ := json.Marshal(files)
-	cmd := exec.Command(py, "-c", botocoreScript)
-	cmd.Env = append(os.Environ(), "PYTHONUTF8=1", "PYTHONIOENCODING=utf-8")
-	cmd.Stdin = bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("botocore helper: %v\n%s", err, stderr.String())
-	}
 	var views []botocoreView
-	if err := json.Unmarshal(out, &views); err != nil || len(views) != len(files) {
-		t.Fatalf("botocore helper output: %v, %d answers for %d files", err, len(views), len(files))
+	callers.RunPython(t, py, botocoreScript, nil, files, &views)
+	if len(views) != len(files) {
+		t.Fatalf("botocore helper: %d answers for %d files", len(views), len(files))
 	}
 	return views
 }

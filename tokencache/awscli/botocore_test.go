@@ -3,7 +3,6 @@ package awscli_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,24 +146,9 @@ func runBotocore(t *testing.T, py, home string, req botocoreRequest) botocoreAns
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(req)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "-c", botocoreScript)
-	cmd.Env = []string{"HOME=" + home, "USERPROFILE=" + home, "AWS_CONFIG_FILE=" + config,
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"), "PATH=" + os.Getenv("PATH"),
-		"PYTHONUTF8=1", "PYTHONIOENCODING=utf-8"}
-	cmd.Stdin = bytes.NewReader(b)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s (botocore): %v\n%s", py, err, stderr.String())
-	}
 	var a botocoreAnswer
-	if err := json.Unmarshal(out, &a); err != nil {
-		t.Fatalf("botocore's answer: %v", err)
-	}
+	callers.RunPython(t, py, botocoreScript, []string{"HOME=" + home, "USERPROFILE=" + home, "AWS_CONFIG_FILE=" + config,
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"), "PATH=" + os.Getenv("PATH")}, req, &a)
 	t.Logf("caller version: %s with botocore %s", py, a.Version)
 	return a
 }
