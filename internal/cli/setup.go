@@ -32,10 +32,6 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	if !o.noBrowser {
 		c.Browser = &browser.Opener{Getenv: e.Getenv, Command: p.Policy.Browser}
 	}
-	if home := profile.HomeDir(e.Getenv); home != "" {
-		c.AWSCLICache = awscli.Path(home, p.SessionName, p.StartURL)
-		c.ExportAWSCLI = p.Policy.ExportAWSCLICache
-	}
 	if !useDevice && !p.Legacy() && p.Policy.Browser == "" && noDisplay(runtime.GOOS, e.Getenv) {
 		// The browser redirect ends on this machine's loopback, which a
 		// browser elsewhere (the user's laptop, over SSH) cannot reach;
@@ -54,6 +50,12 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	if !e.WarmOnly && e.NewSSO != nil {
 		c.NewSSO = func() tokencache.SSO { return e.NewSSO(p) }
 		c.Locks = &tokencache.FileLocker{Dir: e.LockDir()}
+		// Only sign-in, refresh and logout write or remove the AWS CLI's
+		// cache file: the warm path has no use for its name.
+		if home := profile.HomeDir(e.Getenv); home != "" {
+			c.AWSCLICache = awscli.Path(home, p.SessionName, p.StartURL)
+			c.ExportAWSCLI = p.Policy.ExportAWSCLICache
+		}
 	}
 	return c
 }
