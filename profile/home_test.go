@@ -146,5 +146,3 @@ func ExampleHomeDir() {
 	fmt.Println(homeDir("windows", func(k string) string { return env[k] }, func() string { return "" }))
 	// Output: C:\Users\bob
 }
-
-
