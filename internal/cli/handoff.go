@@ -42,13 +42,15 @@ func renewBeside(exe string) (string, error) {
 
 // Handoff runs sso-credproc-renew with args; see handoff_unix.go and
 // handoff_windows.go. stopSignals ends Main's own handling of SIGINT and
-// SIGTERM; handoff calls it once the renew program is to handle them. It
-// returns the renew program's exit status, or 1 after saying on stderr why
-// it could not run it, or 1 when the caller has gone (see supervise).
+// SIGTERM, which Handoff first hands to takeSignals. It returns the renew
+// program's exit status, or 1 after saying on stderr why it could not run
+// it, or 1 when the caller has gone (see supervise). It is the end of the
+// process: what it changes (signal handling) is not undone.
 func Handoff(args []string, stderr io.Writer, stopSignals func()) int {
+	signals := takeSignals(stopSignals)
 	p, err := renewPath()
 	if err == nil {
-		err = handoff(p, args, stopSignals)
+		err = handoff(p, args, signals)
 	}
 	return handoffStatus(err, stderr)
 }

@@ -41,19 +41,11 @@ import (
 //     sign-in under way in the background, as on Unix (Env.ParentGone). The
 //     caller gets its answer at once; the next call finds the token stored.
 //
-// Should the child not go into a job (nested jobs are refused where a job
-// that holds this process forbids them), it runs without one: then a
-// killed sso-credproc leaves it to finish as if the caller had gone.
-func handoff(path string, args []string, stopSignals func()) error {
-	// Interrupts are held before Main stops its own handling, so that none
-	// can end this process with STATUS_CONTROL_C_EXIT in between:
-	// signal.Ignore would not do, as the Go runtime then leaves the event
-	// to the system's default handler, which exits.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	stopSignals()
-
+// Should the job not be created or the child not go into it (not expected:
+// Windows 8 and later nest a new job inside any job this process is in), the
+// child runs without one: a killed sso-credproc then leaves it to finish as
+// if the caller had gone.
+func handoff(path string, args []string, signals <-chan os.Signal) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	parentGone := watchParent(ctx, parentPoll)
@@ -63,7 +55,19 @@ func handoff(path string, args []string, stopSignals func()) error {
 		return err
 	}
 	defer c.close()
-	return supervise(c, parentGone, sigs)
+	return supervise(c, parentGone, signals)
+}
+
+// takeSignals receives Ctrl+C, Ctrl+Break and the console's closing on the
+// returned channel, for supervise to drop, and only then calls stop, so
+// that none can end this process with STATUS_CONTROL_C_EXIT in between.
+// (signal.Ignore would not do: the Go runtime then leaves the event to the
+// system's default handler, which exits.)
+func takeSignals(stop func()) <-chan os.Signal {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	stop()
+	return sigs
 }
 
 // jobChild is a started sso-credproc-renew and the job it runs in.
