@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,6 +160,70 @@ func TestDeviceLoginFailures(t *testing.T) {
 				t.Errorf("waits %v: slow_down must add 5 s to the 1 s interval", waits)
 			}
 		})
+	}
+}
+
+// flooder is a Browser that, before the user's browser visits the page,
+// has a local process hit the loopback callback with forged requests:
+// wrong, missing and guessed states, an error with a wrong state, a wrong
+// Host, and an oversized request, 32 at once.
+type flooder struct {
+	visitor
+	statuses chan int
+}
+
+func (f *flooder) Open(u string) error {
+	au, err := url.Parse(u)
+	if err != nil {
+		return err
+	}
+	cb := au.Query().Get("redirect_uri")
+	forged := []string{
+		cb, cb + "?code=forged", cb + "?code=forged&state=", cb + "?code=forged&state=" + strings.Repeat("A", 43),
+		cb + "?error=access_denied&state=wrong", cb + "?code=x&state=" + strings.Repeat("s", 64<<10),
+	}
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", forged[i%len(forged)], nil)
+			if i%7 == 6 {
+				req.Host = "evil.example:80"
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				f.statuses <- -1
+				return
+			}
+			resp.Body.Close()
+			f.statuses <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(f.statuses)
+	return f.visitor.Open(u)
+}
+
+// Forged callbacks are refused and bounded; the real one still wins.
+func TestPKCECallbackFlood(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{})
+	reg, err := c.Register(context.Background(), []string{"sso:account:access"}, true, startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &flooder{visitor: visitor{t: t}, statuses: make(chan int, 32)}
+	tok, err := c.LoginPKCE(context.Background(), reg, sso.LoginOptions{StartURL: startURL, Browser: f})
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("sign-in after a flood: %v", err)
+	}
+	seen := map[int]int{}
+	for s := range f.statuses {
+		seen[s]++
+	}
+	if seen[http.StatusBadRequest] == 0 || seen[http.StatusRequestHeaderFieldsTooLarge] == 0 || seen[http.StatusOK] != 0 || seen[-1] != 0 {
+		t.Errorf("forged requests' statuses: %v", seen)
+	}
+	if n := srv.Count("CreateToken:authorization_code"); n != 1 {
+		t.Errorf("%d code exchanges, want 1", n)
 	}
 }
 
