@@ -71,20 +71,10 @@ func (c *Client) endpointOptions() (fips aws.FIPSEndpointState, dual aws.DualSta
 }
 
 // Bounds on what the service says, so that a wrong or hostile answer cannot
-// make a token count as fresh for decades or credentials print an
-// impossible Expiration.
+// make sso-credproc hold hundreds of MB or fill a terminal; lifetimes are
+// bounded by sso.MaxRegistration, sso.MaxRoleSession and
+// sso.MaxTokenLifetime.
 const (
-	// maxTokenLifetime caps an access token's expiresIn (IAM Identity
-	// Center issues tokens of hours); a longer one is refreshed earlier.
-	maxTokenLifetime = 24 * time.Hour
-	// maxRegistration bounds clientSecretExpiresAt: SSO OIDC registers
-	// clients for 90 days (RegisterClient, IAM Identity Center docs); one
-	// more day allows for clock skew. A later one is refused.
-	maxRegistration = 91 * 24 * time.Hour
-	// maxRoleSession bounds role credentials' expiration: at most 12 hours
-	// (the longest permission-set session duration, IAM Identity Center
-	// docs) plus 15 minutes of clock skew. A later one is refused.
-	maxRoleSession = 12*time.Hour + 15*time.Minute
 	// maxAnswer bounds the body of any answer; the service's are a few KB.
 	maxAnswer = 256 << 10
 	// maxField bounds each value that is stored or printed (client ID and
@@ -279,7 +269,7 @@ func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issue
 	switch {
 	case !expires.After(now):
 		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has a clientSecretExpiresAt in the past"}
-	case expires.After(now.Add(maxRegistration)):
+	case expires.After(now.Add(sso.MaxRegistration)):
 		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has a clientSecretExpiresAt more than 90 days away"}
 	}
 	return &sso.Registration{
@@ -319,7 +309,7 @@ func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateT
 	if len(aws.ToString(out.RefreshToken)) > maxField {
 		return nil, checkFields(op, "refreshToken", aws.ToString(out.RefreshToken))
 	}
-	lifetime := min(time.Duration(out.ExpiresIn)*time.Second, maxTokenLifetime)
+	lifetime := min(time.Duration(out.ExpiresIn)*time.Second, sso.MaxTokenLifetime)
 	return &sso.Token{
 		AccessToken:  aws.ToString(out.AccessToken),
 		RefreshToken: aws.ToString(out.RefreshToken),
@@ -351,7 +341,7 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 	switch {
 	case !exp.After(now):
 		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration in the past"}
-	case exp.After(now.Add(maxRoleSession)):
+	case exp.After(now.Add(sso.MaxRoleSession)):
 		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration more than 12 hours away"}
 	}
 	return &sso.RoleCredentials{
