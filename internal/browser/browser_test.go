@@ -139,10 +139,10 @@ func TestBrowserFailuresNamed(t *testing.T) {
 	t.Setenv("PATH", dir)
 	for browser, want := range map[string]string{
 		// A set BROWSER is the last word: xdg-open is not run after it.
-		"/bin/false": `BROWSER entry "/bin/false": exit status 1`,
+		"/bin/false":                   `BROWSER entry "/bin/false": exit status 1`,
 		"/nonexistent/b 'x:/bin/false": `BROWSER entry "/nonexistent/b 'x:/bin/false": a quote is not closed`,
-		"/nonexistent/b:/bin/false":     `BROWSER entry "/nonexistent/b": fork/exec /nonexistent/b: no such file or directory; BROWSER entry "/bin/false": exit status 1`,
-		"":                              `xdg-open: exit status 1`,
+		"/nonexistent/b:/bin/false":    `BROWSER entry "/nonexistent/b": fork/exec /nonexistent/b: no such file or directory; BROWSER entry "/bin/false": exit status 1`,
+		"":                             `xdg-open: exit status 1`,
 	} {
 		o := &Opener{Getenv: getenv(browser)}
 		err := o.Open("http://127.0.0.1/")

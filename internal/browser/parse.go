@@ -36,7 +36,7 @@ type Entry struct {
 //     uses for entries with "%s": blanks separate words; '…' keeps
 //     everything literally; "…" keeps everything but a backslash before "
 //     or \, which stands for that character; outside quotes a backslash
-//     keeps the next character literally. "" or '' is an empty word.
+//     keeps the next character literally. "" or ” is an empty word.
 //   - Windows: blanks separate words and "…" keeps blanks and ';'
 //     together, as CommandLineToArgvW does, but a backslash is an
 //     ordinary character (C:\Users\…) and ' is not a quote. A program path
