@@ -49,6 +49,9 @@ type Opener struct {
 // opener is not tried after it (xdg-open would run $BROWSER again). Python's
 // webbrowser and xdg-open go on to the next entry after a non-zero exit.
 //
+// On Windows an entry whose program is a batch file or cmd.exe is not
+// started (see cmdInterpreter).
+//
 // The error is an *OpenError naming each attempt.
 func (o *Opener) Open(url string) error {
 	if err := CheckURL(url); err != nil {

@@ -21,41 +21,46 @@ type Entry struct {
 // ParseBrowser splits value, a BROWSER value, into its entries by the rules
 // of goos (a runtime.GOOS value) and makes each a command that opens url.
 // No shell is involved: nothing is expanded ($VAR, ~, %VAR%) or globbed.
+// Entries that are empty or blank are left out; the others come in order,
+// each with its argv or its error.
 //
-// The rules follow the two readers of BROWSER that users rely on, where
-// they agree, and are stricter where those pass the URL through a shell:
+// The rules follow the two readers of BROWSER users rely on, Python's
+// webbrowser (CPython Lib/webbrowser.py, register_standard_browsers and
+// get) and xdg-open (xdg-utils scripts/xdg-open.in, open_envvar), where
+// they agree, and are stricter where those pass the URL through a shell or
+// split it:
 //
 //   - Entries are separated by the platform's list separator, ':' (';' on
-//     Windows), as Python's webbrowser splits BROWSER on os.pathsep
-//     (CPython Lib/webbrowser.py, register_standard_browsers) and xdg-open
-//     on ':' (xdg-utils scripts/xdg-open.in, open_envvar). Unlike both, a
-//     separator inside quotes (or after a backslash, on Unix) belongs to
-//     the entry, so an argument such as '--proxy-server=http://p:8080' can
-//     be given. Empty entries are skipped.
-//   - Unix: an entry is split into words as shlex.split does, which Python
-//     uses for entries with "%s": blanks separate words; '…' keeps
-//     everything literally; "…" keeps everything but a backslash before "
-//     or \, which stands for that character; outside quotes a backslash
-//     keeps the next character literally. "" or ” is an empty word.
+//     Windows): Python splits BROWSER on os.pathsep, xdg-open on ':'.
+//     Unlike both, a separator inside quotes (or after a backslash, on
+//     Unix) belongs to the entry, so that '--proxy-server=http://p:8080'
+//     can be an argument.
+//   - Unix: an entry is split into words as Python's shlex.split does (which
+//     webbrowser applies to entries with "%s"; an entry without "%s" it runs
+//     as one program name, spaces included, where xdg-open splits it):
+//     blanks separate words; '…' keeps everything literally; "…" keeps
+//     everything but a backslash before " or \, which stands for that
+//     character; outside quotes a backslash keeps the next character
+//     literally. A pair of quotes with nothing between them is an empty
+//     word.
 //   - Windows: blanks separate words and "…" keeps blanks and ';'
-//     together, as CommandLineToArgvW does, but a backslash is an
-//     ordinary character (C:\Users\…) and ' is not a quote. A program path
-//     with spaces may be written unquoted when it names the program file
-//     by its extension (.exe, .com, .bat, .cmd) and starts with a drive
-//     (C:\…) or a share (\\server\…), as in
-//     C:\Program Files\Mozilla Firefox\firefox.exe -new-tab %s;
-//     the program is the shortest run of words up to one ending so.
-//     Otherwise quote it.
+//     together, as CommandLineToArgvW does, but a backslash is an ordinary
+//     character (C:\Users\…, where Python's shlex.split reads an escape
+//     outside quotes) and ' is not a quote. A program path with spaces
+//     may be written unquoted when it starts with a drive (C:\…) or a share (\\server\…) and ends in a
+//     program file's extension (.exe, .com, .bat, .cmd), as in
+//     C:\Program Files\Mozilla Firefox\firefox.exe -new-tab %s; the program
+//     is the shortest run of words up to one ending so. Otherwise quote it.
 //   - In each word, after quotes are removed, "%%" stands for "%" and "%s"
-//     for the URL, as xdg-open's printf reads them. A word that is exactly
-//     "%s" (%s, "%s" or '%s') becomes the URL, whole, whatever it contains:
-//     it is never split or globbed (xdg-open word-splits it, and both
-//     readers also substitute "%s" inside a longer word). Where no word is
-//     "%s" the URL is appended as the last argument, as both readers do. A
-//     "%s" inside a longer word, a second "%s", or "%s" as the program is
-//     an error for that entry. Any other '%' is kept.
-//   - A last word "&" (unquoted) is dropped, as Python's webbrowser does:
-//     a command that keeps running counts as opened anyway (see Opener).
+//     for the URL, as xdg-open's printf reads them; any other '%' is kept.
+//     A word that is exactly "%s" (%s, "%s" or '%s') becomes the URL,
+//     whole, whatever the URL holds (xdg-open word-splits it). Where no
+//     word is "%s", the URL is appended as the last argument, as both
+//     readers do. "%s" inside a longer word (both readers substitute it
+//     there), a second "%s", or "%s" as the program is an error for that
+//     entry: the URL is always exactly one argument of its own.
+//   - A last word "&" (unquoted) is dropped, as Python's webbrowser does: a
+//     command that keeps running counts as opened anyway (see Opener.Open).
 func ParseBrowser(goos, value, url string) []Entry {
 	var entries []Entry
 	for _, raw := range splitEntries(goos, value) {
