@@ -6,9 +6,12 @@ package profile
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sso-credproc/sso-credproc/internal/browser"
 )
 
 // Policy is how sso-credproc signs in and when what it cached still counts
@@ -39,9 +42,10 @@ type Policy struct {
 	// (~/.aws/sso/cache) for tools that read only that file
 	// (sso_credproc_export_aws_cli_cache; login --export-aws-cli-cache).
 	ExportAWSCLICache bool
-	// Browser is the command that opens sign-in pages, as a $BROWSER
-	// entry ("%s" stands for the URL, else it is appended); "" means
-	// $BROWSER or the platform's opener (sso_credproc_browser, --browser).
+	// Browser is the command that opens sign-in pages, read as a $BROWSER
+	// value is (browser.ParseBrowser: "%s" stands for the URL, else it is
+	// appended); "" means $BROWSER or the platform's opener
+	// (sso_credproc_browser, --browser).
 	Browser string
 }
 
@@ -109,8 +113,19 @@ var policySettings = []policySetting{
 	{key: "sso_credproc_browser", flag: "--browser",
 		flagValue: func(o *Overrides) *string { return o.Browser },
 		parse: func(p *Policy, text string) (string, string) {
+			const hint = `a command such as firefox or "open -a Safari %s" ("%s" stands for the URL)`
 			if strings.TrimSpace(text) == "" || strings.ContainsAny(text, "\x00\n\r") {
-				return "is not a command", `a command such as firefox or "open -a Safari %s" ("%s" stands for the URL)`
+				return "is not a command", hint
+			}
+			// Read as the browser will read it, on this OS (any URL will do).
+			for _, e := range browser.ParseBrowser(runtime.GOOS, text, "https://example.com/") {
+				switch {
+				case e.Err == nil:
+				case e.Text == strings.TrimSpace(text):
+					return fmt.Sprintf("is not a command: %v", e.Err), hint
+				default:
+					return fmt.Sprintf("is not a command: its entry %q: %v", e.Text, e.Err), hint
+				}
 			}
 			p.Browser = text
 			return "", ""

@@ -166,6 +166,12 @@ func TestPolicyErrors(t *testing.T) {
 			want: wantErr{"", "", "--refresh-window", `"25h" is more than 24h`, ""}},
 		{name: "--use-device-code=1", ov: Overrides{UseDeviceCode: str("1")},
 			want: wantErr{"", "", "--use-device-code", `"1" is not true or false`, "--use-device-code=false"}},
+		{name: "a browser command with an open quote", profile: "sso_credproc_browser = firefox '%s\n",
+			want: wantErr{"config", prof, "sso_credproc_browser", `"firefox '%s" is not a command: a quote is not closed`, "open -a Safari %s"}},
+		{name: "a browser list with a bad entry", profile: "sso_credproc_browser = firefox" + string(filepath.ListSeparator) + "b %s %s\n",
+			want: wantErr{"config", prof, "sso_credproc_browser", `is not a command: its entry "b %s %s": "%s" appears more than once`, "open -a Safari %s"}},
+		{name: "--browser with %s inside a word", ov: Overrides{Browser: str("chromium --app=%s")},
+			want: wantErr{"", "", "--browser", `"%s" must be an argument of its own`, "open -a Safari %s"}},
 		{name: "flags are checked before the file is read", text: "[profile x\n", ov: Overrides{MinCredentialTTL: str("-1s")},
 			want: wantErr{"", "", "--min-credential-ttl", "is negative", ""}},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
@@ -32,13 +33,13 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	if !o.noBrowser {
 		c.Browser = &browser.Opener{Getenv: e.Getenv, Command: p.Policy.Browser}
 	}
-	if !useDevice && !p.Legacy() && p.Policy.Browser == "" && noDisplay(runtime.GOOS, e.Getenv) {
+	if why := noLocalBrowser(runtime.GOOS, e.Getenv); why != "" && !useDevice && !p.Legacy() && p.Policy.Browser == "" {
 		// The browser redirect ends on this machine's loopback, which a
 		// browser elsewhere (the user's laptop, over SSH) cannot reach;
 		// a device code can be approved from anywhere.
 		c.UseDeviceCode = true
 		c.Browser = nil // there is nothing to open it in
-		u.debugf("no display and no BROWSER: signing in with a device code")
+		u.debugf("%s and no BROWSER: signing in with a device code", why)
 	}
 	if u.debug {
 		c.Debugf = u.debugf
@@ -103,21 +104,35 @@ func policy(p *profile.Profile) (tokencache.Policy, bool) {
 	}, p.Policy.UseDeviceCode
 }
 
-// noDisplay reports whether this is a Linux (or BSD) session with no
-// graphical display and no BROWSER, such as SSH into a server or a
-// container, where no browser can open the loopback redirect. WSL opens the
-// Windows browser and is not such a session.
-func noDisplay(goos string, getenv func(string) string) bool {
-	switch goos {
-	case "darwin", "windows", "android", "ios":
-		return false
+// noLocalBrowser says why no browser on this machine can be shown to the
+// user, or "" when one can: an SSH session (SSH_CONNECTION, SSH_CLIENT or
+// SSH_TTY set, on every OS: open on macOS and rundll32 on Windows would
+// show the page on the remote machine's desktop, if any, and a browser
+// started through X11 forwarding is often not installed or usable), or a
+// Linux (or BSD) session with no graphical display, such as a container.
+// WSL opens the Windows browser and has a display. A set BROWSER is the
+// user's word that a browser can be opened (a command that forwards the
+// URL, a text browser) and wins over both, as does --browser or
+// sso_credproc_browser, which the caller checks.
+func noLocalBrowser(goos string, getenv func(string) string) string {
+	if strings.TrimSpace(getenv("BROWSER")) != "" {
+		return ""
 	}
-	for _, k := range []string{"BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"} {
+	for _, k := range []string{"SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"} {
 		if getenv(k) != "" {
-			return false
+			return "an SSH session (" + k + ")"
 		}
 	}
-	return true
+	switch goos {
+	case "darwin", "windows", "android", "ios":
+		return ""
+	}
+	for _, k := range []string{"DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"} {
+		if getenv(k) != "" {
+			return ""
+		}
+	}
+	return "no display (DISPLAY, WAYLAND_DISPLAY)"
 }
 
 // failCall reports err, which ended a call made with ctx, and returns the
