@@ -217,7 +217,9 @@ func TestUnsafeDirectory(t *testing.T) {
 func TestConcurrentWriters(t *testing.T) {
 	dir := storeDir(t)
 	const writers, rounds = 64, 5
-	value := func(w, r int) string { return fmt.Sprintf(`{"writer":%d,"round":%d,"pad":"%s"}`, w, r, strings.Repeat("p", 3000)) }
+	value := func(w, r int) string {
+		return fmt.Sprintf(`{"writer":%d,"round":%d,"pad":"%s"}`, w, r, strings.Repeat("p", 3000))
+	}
 	valid := map[string]bool{}
 	for w := range writers {
 		for r := range rounds {
@@ -390,7 +392,10 @@ func TestIdentityFile(t *testing.T) {
 	idFile, id := writeIdentity(t)
 	var notes []string
 	s := New(Options{Dir: dir, IdentityFile: idFile, Notice: func(m string) { notes = append(notes, m) },
-		Prompt: func(context.Context, string) (string, error) { t.Error("asked for a passphrase"); return "", ErrNoTerminal }})
+		Prompt: func(context.Context, string) (string, error) {
+			t.Error("asked for a passphrase")
+			return "", ErrNoTerminal
+		}})
 	if err := s.Probe(ctx); err != nil {
 		t.Fatalf("Probe: %v", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 
+	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
@@ -13,14 +15,11 @@ import (
 )
 
 // newCache builds the cache every command uses for the resolved profile p:
-// the keychain, the policy, the browser and, outside the warm path, the
-// SSO client and the locks.
+// the store (keychain or file store), the policy, the browser and, outside
+// the warm path, the SSO client and the locks.
 func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	pol, useDevice := policy(p)
-	store := e.Store
-	if store == nil {
-		store = keychain.Open()
-	}
+	store := openStore(e, u, p.Policy.FileStore)
 	c := &tokencache.Cache{
 		Store:         store,
 		Policy:        pol,
@@ -58,6 +57,45 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 		}
 	}
 	return c
+}
+
+// openStore returns where tokens and credentials are kept: Env.Store
+// (tests), else the file store when the policy asks for it
+// (sso_credproc_store = file, --store file, SSO_CREDPROC_STORE=file), else
+// the OS keychain.
+func openStore(e Env, u *ui, file bool) keychain.Store {
+	switch {
+	case e.Store != nil:
+		return e.Store
+	case file:
+		return openFileStore(e, u)
+	}
+	return keychain.Open()
+}
+
+// fileStores holds the file stores this process opened, by directory,
+// identity file and passphrase, so that commands over several sessions
+// (logout --all, status) decrypt the store's key (a scrypt derivation, or
+// a question on the terminal) once.
+var fileStores struct {
+	sync.Mutex
+	m map[[3]string]*filestore.Store
+}
+
+func openFileStore(e Env, u *ui) *filestore.Store {
+	dir, _ := filestore.DefaultDir(e.Getenv)
+	k := [3]string{dir, e.Getenv(filestore.EnvIdentity), e.Getenv(filestore.EnvPassphrase)}
+	fileStores.Lock()
+	defer fileStores.Unlock()
+	if s := fileStores.m[k]; s != nil {
+		return s
+	}
+	s := filestore.FromEnv(e.Getenv, u.notify)
+	if fileStores.m == nil {
+		fileStores.m = map[[3]string]*filestore.Store{}
+	}
+	fileStores.m[k] = s
+	return s
 }
 
 // sessionOf is the SSO session of p.
