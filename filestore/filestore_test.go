@@ -523,7 +523,7 @@ func TestCorruptItems(t *testing.T) {
 		"an unknown protection":  bytes.Replace(key, []byte("protection: passphrase"), []byte("protection: magic"), 1),
 		"no encrypted identity":  key[:bytes.Index(key, []byte("\n\n"))+2],
 		"a damaged age file":     append(bytes.Clone(key[:len(key)-4]), "xxxx"...),
-		"another store's header": append(bytes.Replace(key, key[:bytes.Index(key, []byte("\n\n"))], otherHeader(t), 1)),
+		"another store's header": bytes.Replace(key, key[:bytes.Index(key, []byte("\n\n"))], otherHeader(t), 1),
 	} {
 		os.WriteFile(keyPath, text, 0o600)
 		_, err := newStore(t, dir, Options{}).Get(ctx, tokenKey)

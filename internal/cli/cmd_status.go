@@ -44,8 +44,8 @@ type statusReport struct {
 	// --store).
 	FileStore *fileStoreStatus `json:"fileStore,omitempty"`
 	Sessions  []sessionStatus  `json:"sessions"`
-	Findings   []finding       `json:"findings"`
-	OK         bool            `json:"ok"`
+	Findings  []finding        `json:"findings"`
+	OK        bool             `json:"ok"`
 }
 
 type keychainStatus struct {
