@@ -114,21 +114,24 @@ var (
 
 // Error is every error that makes the store unusable now. It wraps
 // keychain.ErrUnavailable and Err, so the program treats it as an
-// unreachable keychain; Hint says what to do.
+// unreachable keychain; its Hint says what to do.
 type Error struct {
 	Err  error  // the cause: one of the Err* of this package, wrapped with detail, or an I/O error
-	Hint string // what the user can do, for a "hint:" line
+	hint string // what the user can do, for a "hint:" line
 }
 
 func (e *Error) Error() string { return "file store: " + e.Err.Error() }
 
 func (e *Error) Unwrap() []error { return []error{keychain.ErrUnavailable, e.Err} }
 
+// Hint says what the user can do about e, for a "hint:" line.
+func (e *Error) Hint() string { return e.hint }
+
 // Hint returns the hint of an *Error in err's chain, or "".
 func Hint(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Hint
+		return e.hint
 	}
 	return ""
 }
@@ -179,7 +182,7 @@ var (
 func New(o Options) *Store {
 	s := &Store{o: o}
 	if o.Dir == "" {
-		s.err = &Error{Err: errors.New("no directory"), Hint: "set XDG_DATA_HOME or HOME"}
+		s.err = &Error{Err: errors.New("no directory"), hint: "set XDG_DATA_HOME or HOME"}
 	}
 	if o.WorkFactor == 0 {
 		s.o.WorkFactor = DefaultWorkFactor
@@ -193,20 +196,44 @@ func New(o Options) *Store {
 // FromEnv returns the Store the environment asks for: the directory
 // DefaultDir(getenv), the identity file named by EnvIdentity, else the
 // passphrase in EnvPassphrase, else one asked for on the terminal
-// (TerminalPrompt). notice shows the first-use warning.
+// (TerminalPrompt). notice shows the first-use warning and the prompt's
+// complaints.
+//
+// The same environment gives the same Store for the life of the process
+// (notice is the first caller's), so that commands over several sessions
+// (logout --all, status) decrypt the store's key, or ask for its
+// passphrase, once.
 func FromEnv(getenv func(string) string, notice func(string)) *Store {
 	o := Options{IdentityFile: getenv(EnvIdentity), Passphrase: getenv(EnvPassphrase), Notice: notice}
 	dir, err := DefaultDir(getenv)
+	id := [3]string{dir, o.IdentityFile, o.Passphrase}
+	opened.Lock()
+	defer opened.Unlock()
+	if s := opened.m[id]; s != nil {
+		return s
+	}
 	if err != nil {
 		s := New(o)
-		s.err = &Error{Err: err, Hint: "set XDG_DATA_HOME or HOME to a directory of yours"}
+		s.err = &Error{Err: err, hint: "set XDG_DATA_HOME or HOME to a directory of yours"}
 		return s
 	}
 	o.Dir = dir
 	if o.IdentityFile == "" && o.Passphrase == "" {
 		o.Prompt = TerminalPrompt()
 	}
-	return New(o)
+	s := New(o)
+	if opened.m == nil {
+		opened.m = map[[3]string]*Store{}
+	}
+	opened.m[id] = s
+	return s
+}
+
+// opened holds the Stores FromEnv made, by directory, identity file and
+// passphrase.
+var opened struct {
+	sync.Mutex
+	m map[[3]string]*Store
 }
 
 // Dir is the store's directory.
@@ -397,7 +424,7 @@ func (s *Store) checkDir(create bool) (exists bool, err error) {
 	}
 	if err := checkDirSafe(dir); err != nil {
 		return false, &Error{Err: fmt.Errorf("%w: %v", ErrUnsafeDir, err),
-			Hint: fmt.Sprintf("make it a directory of your own that only you can write to: chmod 700 %s (or remove it, and sso-credproc makes a new one)", dir)}
+			hint: fmt.Sprintf("make it a directory of your own that only you can write to: chmod 700 %s (or remove it, and sso-credproc makes a new one)", dir)}
 	}
 	s.dirOK = true
 	return true, nil
@@ -417,12 +444,12 @@ func (s *Store) notice() {
 }
 
 func ioError(what string, err error) error {
-	return &Error{Err: fmt.Errorf("%s: %w", what, err), Hint: "check the file store's directory: its disk, its permissions (700, yours) and free space"}
+	return &Error{Err: fmt.Errorf("%s: %w", what, err), hint: "check the file store's directory: its disk, its permissions (700, yours) and free space"}
 }
 
 func noPassphrase() error {
 	return &Error{Err: ErrNoPassphrase,
-		Hint: fmt.Sprintf("set %s to the store's passphrase, run the command in a terminal to be asked for it, or set %s to an age identity file (age-keygen -o FILE)", EnvPassphrase, EnvIdentity)}
+		hint: fmt.Sprintf("set %s to the store's passphrase, run the command in a terminal to be asked for it, or set %s to an age identity file (age-keygen -o FILE)", EnvPassphrase, EnvIdentity)}
 }
 
 // readFile reads name, refusing files larger than limit bytes.

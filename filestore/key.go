@@ -123,10 +123,10 @@ func (s *Store) matchKey(k *keyFile) error {
 	switch {
 	case k.protection == protPassphrase && s.o.IdentityFile != "":
 		return &Error{Err: fmt.Errorf("%w: a passphrase, not the identity file %s", ErrWrongIdentity, s.o.IdentityFile),
-			Hint: fmt.Sprintf("unset %s and give the passphrase (%s), %s", EnvIdentity, EnvPassphrase, start)}
+			hint: fmt.Sprintf("unset %s and give the passphrase (%s), %s", EnvIdentity, EnvPassphrase, start)}
 	case k.protection == protIdentityFile && s.o.IdentityFile == "":
 		return &Error{Err: fmt.Errorf("%w: an age identity file (public key %s), not a passphrase", ErrWrongIdentity, k.rcptText),
-			Hint: fmt.Sprintf("set %s to that identity file, %s", EnvIdentity, start)}
+			hint: fmt.Sprintf("set %s to that identity file, %s", EnvIdentity, start)}
 	case k.protection == protPassphrase:
 		return nil
 	}
@@ -141,12 +141,12 @@ func (s *Store) matchKey(k *keyFile) error {
 		}
 	}
 	return &Error{Err: fmt.Errorf("%w: the identity file %s does not hold the store's key (public key %s)", ErrWrongIdentity, s.o.IdentityFile, k.rcptText),
-		Hint: fmt.Sprintf("set %s to the identity file whose public key is %s, %s", EnvIdentity, k.rcptText, start)}
+		hint: fmt.Sprintf("set %s to the identity file whose public key is %s, %s", EnvIdentity, k.rcptText, start)}
 }
 
 func (s *Store) damagedKey(err error) error {
 	return &Error{Err: fmt.Errorf("the key file %s is damaged: %v", s.keyPath(), err),
-		Hint: fmt.Sprintf("remove the store (its items are only a cache) and sign in again: rm -r %s", s.o.Dir)}
+		hint: fmt.Sprintf("remove the store (its items are only a cache) and sign in again: rm -r %s", s.o.Dir)}
 }
 
 // unlock returns the identity that opens the store's items.
@@ -172,7 +172,7 @@ func (s *Store) unlockKey(ctx context.Context, k *keyFile) (age.Identity, error)
 		id, err := s.openSealed(k, s.o.Passphrase)
 		if errors.Is(err, ErrWrongPassphrase) {
 			err = &Error{Err: fmt.Errorf("%w (%s, from %s)", ErrWrongPassphrase, s.keyPath(), EnvPassphrase),
-				Hint: fmt.Sprintf("set %s to the passphrase the store was created with; if it is lost, remove the store (its items are only a cache) and sign in again: rm -r %s", EnvPassphrase, s.o.Dir)}
+				hint: fmt.Sprintf("set %s to the passphrase the store was created with; if it is lost, remove the store (its items are only a cache) and sign in again: rm -r %s", EnvPassphrase, s.o.Dir)}
 		}
 		if err != nil {
 			return nil, err
@@ -200,7 +200,7 @@ func (s *Store) unlockKey(ctx context.Context, k *keyFile) (age.Identity, error)
 		return id, nil
 	}
 	return nil, &Error{Err: fmt.Errorf("%w (%s): %d attempts", ErrWrongPassphrase, s.keyPath(), promptAttempts),
-		Hint: fmt.Sprintf("if the passphrase is lost, remove the store (its items are only a cache) and sign in again: rm -r %s", s.o.Dir)}
+		hint: fmt.Sprintf("if the passphrase is lost, remove the store (its items are only a cache) and sign in again: rm -r %s", s.o.Dir)}
 }
 
 // openSealed decrypts k's identity with pass: ErrWrongPassphrase when the
@@ -340,7 +340,7 @@ func (s *Store) newPassphrase(ctx context.Context) (string, error) {
 		return pass, nil
 	}
 	return "", &Error{Err: fmt.Errorf("%w: no passphrase agreed in %d attempts", ErrNoPassphrase, promptAttempts),
-		Hint: fmt.Sprintf("type the same passphrase twice, or set %s", EnvPassphrase)}
+		hint: fmt.Sprintf("type the same passphrase twice, or set %s", EnvPassphrase)}
 }
 
 func (s *Store) say(msg string) {
@@ -354,7 +354,7 @@ func promptError(err error) error {
 		return noPassphrase()
 	}
 	return &Error{Err: fmt.Errorf("%w: asking on the terminal: %w", ErrNoPassphrase, err),
-		Hint: fmt.Sprintf("type the passphrase when asked, or set %s", EnvPassphrase)}
+		hint: fmt.Sprintf("type the passphrase when asked, or set %s", EnvPassphrase)}
 }
 
 // fileIdentity is one identity of the identity file, with its recipient.
@@ -369,12 +369,12 @@ func (s *Store) readIdentityFile() ([]fileIdentity, error) {
 	hint := fmt.Sprintf("set %s to an age identity file such as age-keygen -o FILE writes (readable only by you), or unset it to use a passphrase", EnvIdentity)
 	data, err := readFile(s.o.IdentityFile, 1<<20)
 	if err != nil {
-		return nil, &Error{Err: fmt.Errorf("read the identity file (%s): %w", EnvIdentity, err), Hint: hint}
+		return nil, &Error{Err: fmt.Errorf("read the identity file (%s): %w", EnvIdentity, err), hint: hint}
 	}
 	parsed, err := age.ParseIdentities(bytes.NewReader(data))
 	if err != nil {
 		// age's parse errors never quote the key material.
-		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s): %v", s.o.IdentityFile, EnvIdentity, err), Hint: hint}
+		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s): %v", s.o.IdentityFile, EnvIdentity, err), hint: hint}
 	}
 	var ids []fileIdentity
 	for _, id := range parsed {
@@ -386,7 +386,7 @@ func (s *Store) readIdentityFile() ([]fileIdentity, error) {
 		}
 	}
 	if len(ids) == 0 {
-		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s) holds no X25519 or hybrid identity", s.o.IdentityFile, EnvIdentity), Hint: hint}
+		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s) holds no X25519 or hybrid identity", s.o.IdentityFile, EnvIdentity), hint: hint}
 	}
 	return ids, nil
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/tokencache"
@@ -242,8 +241,10 @@ func statusStores(ctx context.Context, e Env, u *ui, o *options, path string, in
 			msg = oneLine(perr.Error())
 		}
 		if file {
-			dir, _ := filestore.DefaultDir(e.Getenv)
-			rep.FileStore = &fileStoreStatus{Dir: dir, Usable: su.usable, Error: msg}
+			rep.FileStore = &fileStoreStatus{Usable: su.usable, Error: msg}
+			if d, ok := su.store.(interface{ Dir() string }); ok {
+				rep.FileStore.Dir = d.Dir()
+			}
 			if perr != nil {
 				rep.Findings = append(rep.Findings, finding{Problem: "the file store cannot be used: " + msg, Hint: storeHint(perr)})
 			}

@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/tokencache"
 )
 
 // fileStoreHarness is a harness whose store is the file store, chosen as
@@ -51,9 +52,14 @@ func TestFileStoreFromConfig(t *testing.T) {
 	if files := storeFiles(dir); len(files) != 5 {
 		t.Errorf("store files %q, want the key, token, registration, credentials and their index", files)
 	}
-	code, warm, stderr := h.run(false, "--profile", "dev-sso")
-	if code != 0 || warm != first || stderr != "" {
-		t.Errorf("warm path: exit %d stdout %q stderr %q", code, warm, stderr)
+	// sso-credproc hands calls that use the file store over to
+	// sso-credproc-renew (age is not linked into it), which serves them
+	// from the store.
+	if code, stdout, stderr := h.run(false, "--profile", "dev-sso"); code != 99 || stdout != "" || stderr != "" {
+		t.Errorf("warm path: exit %d stdout %q stderr %q, want the handoff", code, stdout, stderr)
+	}
+	if code, again, stderr := h.run(true, "--profile", "dev-sso"); code != 0 || again != first || stderr != "" || h.srv.Count("GetRoleCredentials") != 1 {
+		t.Errorf("from the store: exit %d stdout %q stderr %q calls %v", code, again, stderr, h.srv.Counts())
 	}
 
 	code, stdout, _ := h.run(true, "status", "--json")
@@ -75,8 +81,8 @@ func TestFileStoreFromConfig(t *testing.T) {
 	if files := storeFiles(dir); len(files) != 1 || files[0] != "key" {
 		t.Errorf("after logout: %q, want only the key", files)
 	}
-	if code, _, _ := h.run(false, "--profile", "dev-sso"); code != 99 {
-		t.Errorf("the warm path served after logout: exit %d", code)
+	if code, _, _ := h.run(true, "--profile", "dev-sso", "--no-login"); code != 1 {
+		t.Errorf("credentials served after logout: exit %d", code)
 	}
 }
 
@@ -102,7 +108,7 @@ func TestFileStoreFromEnvAndFlag(t *testing.T) {
 		t.Errorf("signed in %d times, want 1", h.srv.Count("Authorize"))
 	}
 	h.env["SSO_CREDPROC_STORE"] = "disk"
-	code, stdout, stderr := h.run(false, "--profile", "dev-sso")
+	code, stdout, stderr := h.run(true, "--profile", "dev-sso")
 	if code == 0 || stdout != "" || !strings.Contains(stderr, `SSO_CREDPROC_STORE: "disk" is not keychain or file`) || !strings.Contains(stderr, "hint: ") {
 		t.Errorf("a bad SSO_CREDPROC_STORE: exit %d %q", code, stderr)
 	}
@@ -120,12 +126,12 @@ func TestFileStoreWrongPassphrase(t *testing.T) {
 		t.Fatalf("sign-in: exit %d: %s", code, stderr)
 	}
 	h.env[filestore.EnvPassphrase] = "not the passphrase"
-	for _, renew := range []bool{false, true} {
-		code, stdout, stderr := h.run(renew, "--profile", "dev-sso", "--no-browser")
+	for _, args := range [][]string{{"--profile", "dev-sso", "--no-browser"}, {"login", "--profile", "dev-sso", "--no-browser"}} {
+		code, stdout, stderr := h.run(true, args...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
 		if code != 1 || stdout != "" || len(lines) != 2 || !strings.Contains(lines[0], "passphrase does not open the file store's key") ||
 			!strings.Contains(lines[1], "hint: set "+filestore.EnvPassphrase) || !strings.Contains(lines[1], "rm -r "+dir) {
-			t.Errorf("renew %v: exit %d stderr %q", renew, code, stderr)
+			t.Errorf("%q: exit %d stderr %q", args, code, stderr)
 		}
 		if strings.Contains(stderr, "not the passphrase") {
 			t.Error("the passphrase is in the message")
@@ -152,8 +158,8 @@ func TestStoreHint(t *testing.T) {
 	if h := storeHint(fmt.Errorf("%w: %w", keychain.ErrUnavailable, keychain.ErrLocked)); strings.Contains(h, "SSO_CREDPROC_STORE") {
 		t.Errorf("a locked keychain suggests the file store: %q", h)
 	}
-	fe := &filestore.Error{Err: errors.New("x"), Hint: "the file store's hint"}
-	if h := storeHint(fmt.Errorf("read: %w", fe)); h != "the file store's hint" {
-		t.Errorf("file store error: hint %q", h)
+	err := filestore.New(filestore.Options{Dir: t.TempDir(), IdentityFile: "/nonexistent"}).Probe(context.Background())
+	if err := (&tokencache.StoreError{Op: "probe", Err: err}); !strings.Contains(storeHint(err), filestore.EnvIdentity) || storeHint(err) != filestore.Hint(err) {
+		t.Errorf("file store error %v: hint %q", err, storeHint(err))
 	}
 }

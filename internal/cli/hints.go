@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso"
@@ -62,12 +61,14 @@ func runHint(err error, o *options, p *profile.Profile) string {
 	return ""
 }
 
-// storeHint is the hint for an error of the store: the file store's own,
-// else the keychain's, which, where no keychain can be had (no session
-// bus, no Secret Service), also names the file store.
+// storeHint is the hint for an error of the store: the file store's own
+// (its errors have a Hint method), else the keychain's, which, where no
+// keychain can be had (no session bus, no Secret Service), also names the
+// file store.
 func storeHint(err error) string {
-	if h := filestore.Hint(err); h != "" {
-		return h
+	var fh interface{ Hint() string }
+	if errors.As(err, &fh) && fh.Hint() != "" {
+		return fh.Hint()
 	}
 	h := keychain.Hint(err)
 	if errors.Is(err, keychain.ErrNoSessionBus) || errors.Is(err, keychain.ErrNoSecretService) {

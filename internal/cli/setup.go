@@ -3,10 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
-	"sync"
 
-	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
@@ -67,36 +66,23 @@ func openStore(e Env, u *ui, file bool) keychain.Store {
 	switch {
 	case e.Store != nil:
 		return e.Store
+	case file && e.FileStore != nil:
+		return e.FileStore(e.Getenv, u.notify)
 	case file:
-		return openFileStore(e, u)
+		return noFileStore{}
 	}
 	return keychain.Open()
 }
 
-// fileStores holds the file stores this process opened, by directory,
-// identity file and passphrase, so that commands over several sessions
-// (logout --all, status) decrypt the store's key (a scrypt derivation, or
-// a question on the terminal) once.
-var fileStores struct {
-	sync.Mutex
-	m map[[3]string]*filestore.Store
-}
+// noFileStore stands for the file store in a program built without it.
+type noFileStore struct{}
 
-func openFileStore(e Env, u *ui) *filestore.Store {
-	dir, _ := filestore.DefaultDir(e.Getenv)
-	k := [3]string{dir, e.Getenv(filestore.EnvIdentity), e.Getenv(filestore.EnvPassphrase)}
-	fileStores.Lock()
-	defer fileStores.Unlock()
-	if s := fileStores.m[k]; s != nil {
-		return s
-	}
-	s := filestore.FromEnv(e.Getenv, u.notify)
-	if fileStores.m == nil {
-		fileStores.m = map[[3]string]*filestore.Store{}
-	}
-	fileStores.m[k] = s
-	return s
-}
+var errNoFileStore = fmt.Errorf("%w: this program has no file store; run %s", keychain.ErrUnavailable, RenewName)
+
+func (noFileStore) Get(context.Context, string) ([]byte, error) { return nil, errNoFileStore }
+func (noFileStore) Set(context.Context, string, []byte) error   { return errNoFileStore }
+func (noFileStore) Delete(context.Context, string) error        { return errNoFileStore }
+func (noFileStore) Probe(context.Context) error                 { return errNoFileStore }
 
 // sessionOf is the SSO session of p.
 func sessionOf(p *profile.Profile) tokencache.Session {
