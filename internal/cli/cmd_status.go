@@ -18,9 +18,10 @@ import (
 	"github.com/sso-credproc/sso-credproc/tokencache"
 )
 
-const statusUsage = `usage: sso-credproc status [--json]
+const statusUsage = `usage: sso-credproc status [--json] [--store keychain|file]
 
-Shows the config file in use, the keychain and whether it can be used,
+Shows the config file in use, the keychain (or the file store, for the
+sessions that use it) and whether it can be used,
 and for each session of the config file its token, client registration
 and cached role credentials, with their expiry (never a secret). Then it
 checks the config: profiles whose credential_process runs sso-credproc
