@@ -28,7 +28,7 @@ func TestConcurrentProcesses(t *testing.T) {
 	cmds := make([]*exec.Cmd, procs)
 	outs := make([]*bytes.Buffer, procs)
 	for i := range cmds {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), childEnv+"="+strconv.Itoa(i), "XDG_DATA_HOME="+data, EnvPassphrase+"=child passphrase", EnvIdentity+"=")
 		outs[i] = new(bytes.Buffer)
 		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
@@ -58,23 +58,40 @@ func TestConcurrentProcesses(t *testing.T) {
 	}
 }
 
-func TestChildProcess(t *testing.T) {
-	me := os.Getenv(childEnv)
-	if me == "" {
-		t.Skip("run by TestConcurrentProcesses")
+// children are the programs the test binary runs as instead of its tests
+// when their variable is set (see TestMain): variable -> program, which
+// returns an error to fail with.
+var children = map[string]func() error{childEnv: concurrentChild}
+
+func TestMain(m *testing.M) {
+	for env, child := range children {
+		if os.Getenv(env) != "" {
+			if err := child(); err != nil {
+				fmt.Fprintln(os.Stderr, "child:", err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
 	}
+	os.Exit(m.Run())
+}
+
+// concurrentChild is one process of TestConcurrentProcesses.
+func concurrentChild() error {
+	me := os.Getenv(childEnv)
 	s := FromEnv(os.Getenv, func(m string) { fmt.Println("NOTICE", m) })
 	for round := range 10 {
 		v := fmt.Sprintf("process %s round %d %s", me, round, strings.Repeat("x", 2000))
 		if err := s.Set(ctx, tokenKey, []byte(v)); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		got, err := s.Get(ctx, tokenKey)
 		if err != nil && !errors.Is(err, keychain.ErrNotFound) {
-			t.Fatal(err)
+			return err
 		}
 		if !strings.HasPrefix(string(got), "process ") || !strings.HasSuffix(string(got), strings.Repeat("x", 2000)) {
-			t.Fatalf("read %.40q", got)
+			return fmt.Errorf("read %.40q", got)
 		}
 	}
+	return nil
 }

@@ -19,7 +19,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const promptChildEnv = "FILESTORE_TEST_PROMPT_CHILD"
+const (
+	promptChildEnv = "FILESTORE_TEST_PROMPT_CHILD"
+	noTTYEnv       = "FILESTORE_TEST_NO_TTY"
+)
 
 // openPTY returns a pseudo-terminal's master and its slave.
 func openPTY(t *testing.T) (master, slave *os.File) {
@@ -61,7 +64,7 @@ func TestTerminalPrompt(t *testing.T) {
 	data := t.TempDir()
 	run := func(mode string, answers map[string]string) (stdout, screen string) {
 		t.Helper()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPromptChild$")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), promptChildEnv+"="+mode, "XDG_DATA_HOME="+data, EnvPassphrase+"=", EnvIdentity+"=")
 		var out, errb bytes.Buffer
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, &out, &errb
@@ -130,30 +133,32 @@ func TestTerminalPrompt(t *testing.T) {
 	}
 }
 
-func TestPromptChild(t *testing.T) {
-	mode := os.Getenv(promptChildEnv)
-	if mode == "" {
-		t.Skip("run by TestTerminalPrompt")
-	}
+func init() {
+	children[promptChildEnv] = promptChild
+	children[noTTYEnv] = noTerminalChild
+}
+
+// promptChild is the process of TestTerminalPrompt, on the terminal.
+func promptChild() (err error) {
 	defer func() {
 		tty, _ := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
 		fmt.Fprintln(tty, "CHILD DONE")
 	}()
 	s := FromEnv(os.Getenv, func(m string) { fmt.Fprintln(os.Stderr, m) })
 	if s.o.Prompt == nil {
-		t.Fatal("no prompt, though there is a terminal")
+		return errors.New("no prompt, though there is a terminal")
 	}
 	s.o.WorkFactor = testWorkFactor
-	switch mode {
+	switch mode := os.Getenv(promptChildEnv); mode {
 	case "create":
 		if err := s.Set(context.Background(), tokenKey, []byte("v")); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		fmt.Println("created")
 	case "read":
 		v, err := s.Get(context.Background(), tokenKey)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		fmt.Println("read", string(v))
 	case "give-up":
@@ -161,34 +166,32 @@ func TestPromptChild(t *testing.T) {
 		defer cancel()
 		_, err := s.Get(ctx, tokenKey)
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrNoPassphrase) {
-			t.Fatalf("Get: %v", err)
+			return fmt.Errorf("Get: %v", err)
 		}
 		fmt.Println("gave up")
 	}
+	return nil
 }
 
 // Without a terminal, FromEnv has no prompt and says so.
 func TestNoTerminal(t *testing.T) {
-	if os.Getenv(promptChildEnv) != "" {
-		t.Skip()
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNoTerminalChild$")
-	cmd.Env = append(os.Environ(), "FILESTORE_TEST_NO_TTY=1")
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), noTTYEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "ok: no prompt") {
 		t.Errorf("%v: %s", err, out)
 	}
 }
 
-func TestNoTerminalChild(t *testing.T) {
-	if os.Getenv("FILESTORE_TEST_NO_TTY") == "" {
-		t.Skip("run by TestNoTerminal")
-	}
+// noTerminalChild is the process of TestNoTerminal, in a session without
+// a terminal.
+func noTerminalChild() error {
 	if TerminalPrompt() != nil {
-		t.Fatal("TerminalPrompt found a terminal in a session without one")
+		return errors.New("TerminalPrompt found a terminal in a session without one")
 	}
 	if _, err := askTerminal(context.Background(), "x"); !errors.Is(err, ErrNoTerminal) {
-		t.Fatalf("askTerminal: %v", err)
+		return fmt.Errorf("askTerminal: %v", err)
 	}
 	fmt.Println("ok: no prompt")
+	return nil
 }
