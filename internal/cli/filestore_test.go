@@ -163,3 +163,14 @@ func TestStoreHint(t *testing.T) {
 		t.Errorf("file store error %v: hint %q", err, storeHint(err))
 	}
 }
+
+// A hint that repeats the command keeps --store, so that it runs against
+// the same store.
+func TestHintRepeatsStore(t *testing.T) {
+	h, _ := fileStoreHarness(t, "")
+	h.tty.base = "http://127.0.0.1:1" // nobody visits the sign-in page
+	code, _, stderr := h.run(true, "login", "--profile", "dev-sso", "--store", "file", "--no-browser", "--login-timeout", "1s")
+	if code != 1 || !strings.Contains(stderr, "sso-credproc login --profile dev-sso --store file --login-timeout 10m") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -115,6 +115,9 @@ func commandArgs(o *options) string {
 	add("region", o.ov.Region)
 	add("account-id", o.ov.AccountID)
 	add("role-name", o.ov.RoleName)
+	if o.ov.Store != nil {
+		add("store", *o.ov.Store)
+	}
 	if o.force {
 		words = append(words, "--force")
 	}
