@@ -252,10 +252,12 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, keychain.ErrNotFound
 	}
 	data, err := readFile(s.itemPath(key), maxValue+4096+len(key))
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, keychain.ErrNotFound
-	}
-	if err != nil {
+	case errors.Is(err, errTooBig):
+		return nil, fmt.Errorf("%w: %v", keychain.ErrCorrupt, err)
+	case err != nil:
 		return nil, ioError("read an item", err)
 	}
 	id, err := s.unlock(ctx)
@@ -452,7 +454,10 @@ func noPassphrase() error {
 		hint: fmt.Sprintf("set %s to the store's passphrase, run the command in a terminal to be asked for it, or set %s to an age identity file (age-keygen -o FILE)", EnvPassphrase, EnvIdentity)}
 }
 
-// readFile reads name, refusing files larger than limit bytes.
+// errTooBig: a file is larger than any this store writes.
+var errTooBig = errors.New("larger than this store writes")
+
+// readFile reads name, refusing files larger than limit bytes (errTooBig).
 func readFile(name string, limit int) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -464,7 +469,7 @@ func readFile(name string, limit int) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", filepath.Base(name), limit)
+		return nil, fmt.Errorf("%s: %w (%d bytes)", filepath.Base(name), errTooBig, limit)
 	}
 	return b, nil
 }

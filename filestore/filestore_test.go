@@ -493,6 +493,8 @@ func TestCorruptItems(t *testing.T) {
 	corrupt("garbage")
 	os.WriteFile(item, nil, 0o600)
 	corrupt("empty")
+	os.WriteFile(item, make([]byte, maxValue+8192), 0o600)
+	corrupt("too large")
 	other, _ := os.ReadFile(s.itemPath(credsKey))
 	os.WriteFile(item, other, 0o600)
 	corrupt("another item's file")
@@ -519,6 +521,7 @@ func TestCorruptItems(t *testing.T) {
 	key, _ := os.ReadFile(keyPath)
 	for what, text := range map[string][]byte{
 		"garbage":                []byte("garbage"),
+		"too large":              append(bytes.Clone(key), make([]byte, maxKeyFile)...),
 		"a bad recipient":        bytes.Replace(key, []byte("recipient: age1"), []byte("recipient: age2"), 1),
 		"an unknown protection":  bytes.Replace(key, []byte("protection: passphrase"), []byte("protection: magic"), 1),
 		"no encrypted identity":  key[:bytes.Index(key, []byte("\n\n"))+2],

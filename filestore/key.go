@@ -62,6 +62,8 @@ func (s *Store) keyFile(ctx context.Context, create bool) (*keyFile, error) {
 		if data, err = s.createKey(ctx); err != nil {
 			return nil, err
 		}
+	case errors.Is(err, errTooBig):
+		return nil, s.damagedKey(err)
 	case err != nil:
 		return nil, ioError("read the key", err)
 	}
