@@ -47,6 +47,11 @@ type Policy struct {
 	// appended); "" means $BROWSER or the platform's opener
 	// (sso_credproc_browser, --browser).
 	Browser string
+	// FileStore: keep tokens and credentials in the age-encrypted file
+	// store (package filestore) instead of the OS keychain
+	// (sso_credproc_store = file or keychain; --store; SSO_CREDPROC_STORE,
+	// which wins over the config file and loses to the flag).
+	FileStore bool
 }
 
 // DefaultPolicy applies where neither the config nor a flag says otherwise.
@@ -70,6 +75,9 @@ type policySetting struct {
 	// UseDeviceCode nor a duration: it sets pol, or returns what is wrong
 	// with text and a hint.
 	parse func(pol *Policy, text string) (msg, hint string)
+	// env, when set, is an environment variable that overrides the config
+	// file (not the flag).
+	env string
 }
 
 var policySettings = []policySetting{
@@ -130,6 +138,19 @@ var policySettings = []policySetting{
 			p.Browser = text
 			return "", ""
 		}},
+	{key: "sso_credproc_store", flag: "--store", env: "SSO_CREDPROC_STORE",
+		flagValue: func(o *Overrides) *string { return o.Store },
+		parse: func(p *Policy, text string) (string, string) {
+			switch strings.ToLower(text) {
+			case "file":
+				p.FileStore = true
+			case "keychain":
+				p.FileStore = false
+			default:
+				return "is not keychain or file", "keychain: the OS keychain (the default); file: files encrypted with age, for machines without a keychain (see \"Headless machines\" in the README)"
+			}
+			return "", ""
+		}},
 }
 
 const policyPrefix = "sso_credproc_"
@@ -172,14 +193,15 @@ func (ov *Overrides) Check() error {
 }
 
 // resolvePolicy lays the sso-session's sso_credproc_* keys, then the
-// profile's, then the flags over DefaultPolicy. Every value given is
+// profile's, then a setting's environment variable (env), then the flags
+// over DefaultPolicy. Every value given is
 // checked, also one that a later source overrides, and an
 // sso_credproc_* key that sso-credproc does not know is an error.
 //
 // botocore calls a key that the profile and its sso-session both hold with
 // different values inconsistent; for sso_credproc_* keys, which botocore
 // never reads, the profile's value wins instead.
-func resolvePolicy(file string, sect, session *section, ov *Overrides) (Policy, error) {
+func resolvePolicy(file string, sect, session *section, ov *Overrides, env func(string) string) (Policy, error) {
 	pol := DefaultPolicy
 	for _, s := range []*section{session, sect} {
 		if s == nil {
@@ -212,9 +234,31 @@ func resolvePolicy(file string, sect, session *section, ov *Overrides) (Policy, 
 			if err := st.apply(&pol, *v, origin{flag: st.flag}, ""); err != nil {
 				return pol, err
 			}
+		} else if v := envValue(env, st.env); v != "" {
+			if err := st.apply(&pol, v, origin{flag: st.env}, ""); err != nil {
+				return pol, err
+			}
 		}
 	}
 	return pol, nil
+}
+
+// FileStoreChosen reports whether --store (ov.Store) or, without it,
+// SSO_CREDPROC_STORE choose the file store, for commands that resolve no
+// profile (status). An invalid value is an *Error naming the flag or the
+// variable.
+func FileStoreChosen(ov *Overrides, env func(string) string) (bool, error) {
+	pol, err := resolvePolicy("", nil, nil, &Overrides{Store: ov.Store}, env)
+	return pol.FileStore, err
+}
+
+// envValue is the value of the environment variable name ("" when name is
+// "" or the variable is unset or empty).
+func envValue(env func(string) string, name string) string {
+	if name == "" || env == nil {
+		return ""
+	}
+	return env(name)
 }
 
 func findSetting(key string) *policySetting {

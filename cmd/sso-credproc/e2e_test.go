@@ -107,6 +107,12 @@ sso_registration_scopes = sso:account:access
 func newWorld(t *testing.T, opts ssofake.Options) *world {
 	t.Helper()
 	needSecretService(t)
+	return newWorldAnyStore(t, opts)
+}
+
+// newWorldAnyStore is newWorld for tests that need no Secret Service.
+func newWorldAnyStore(t *testing.T, opts ssofake.Options) *world {
+	t.Helper()
 	srv := ssofake.New(opts)
 	t.Cleanup(srv.Close)
 	home := t.TempDir()

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
@@ -107,6 +108,9 @@ func (h *harness) run(renew bool, args ...string) (code int, stdout, stderr stri
 		e.LockDir = func() string { return h.locks }
 		e.NewSSO = func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
+		}
+		e.FileStore = func(getenv func(string) string, notice func(string)) keychain.Store {
+			return filestore.FromEnv(getenv, notice)
 		}
 	}
 	code = Run(context.Background(), e)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 
@@ -14,14 +15,11 @@ import (
 )
 
 // newCache builds the cache every command uses for the resolved profile p:
-// the keychain, the policy, the browser and, outside the warm path, the
-// SSO client and the locks.
+// the store (keychain or file store), the policy, the browser and, outside
+// the warm path, the SSO client and the locks.
 func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	pol, useDevice := policy(p)
-	store := e.Store
-	if store == nil {
-		store = keychain.Open()
-	}
+	store := openStore(e, u, p.Policy.FileStore)
 	c := &tokencache.Cache{
 		Store:         store,
 		Policy:        pol,
@@ -60,6 +58,32 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	}
 	return c
 }
+
+// openStore returns where tokens and credentials are kept: Env.Store
+// (tests), else the file store when the policy asks for it
+// (sso_credproc_store = file, --store file, SSO_CREDPROC_STORE=file), else
+// the OS keychain.
+func openStore(e Env, u *ui, file bool) keychain.Store {
+	switch {
+	case e.Store != nil:
+		return e.Store
+	case file && e.FileStore != nil:
+		return e.FileStore(e.Getenv, u.notify)
+	case file:
+		return noFileStore{}
+	}
+	return keychain.Open()
+}
+
+// noFileStore stands for the file store in a program built without it.
+type noFileStore struct{}
+
+var errNoFileStore = fmt.Errorf("%w: this program has no file store; run %s", keychain.ErrUnavailable, RenewName)
+
+func (noFileStore) Get(context.Context, string) ([]byte, error) { return nil, errNoFileStore }
+func (noFileStore) Set(context.Context, string, []byte) error   { return errNoFileStore }
+func (noFileStore) Delete(context.Context, string) error        { return errNoFileStore }
+func (noFileStore) Probe(context.Context) error                 { return errNoFileStore }
 
 // sessionOf is the SSO session of p.
 func sessionOf(p *profile.Profile) tokencache.Session {
