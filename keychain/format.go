@@ -10,26 +10,32 @@ import (
 	"unicode/utf8"
 )
 
-// itemName is the backend user name (macOS account, Windows UserName and
-// TargetName suffix, Secret Service "username" attribute) of the item that
-// holds key: key with every byte but a-z, 0-9 and "-._~|" percent-encoded
-// (RFC 3986 style, upper-case hex), so "sso-session:Corp|eu-west-1|token"
-// is held under "sso-session%3A%43orp|eu-west-1|token". Such a name is the
-// same item on every backend, because
+// ItemName returns the backend user name of the item that holds key (the
+// head, if the value is in parts): the macOS account, the Windows
+// credential's UserName (and TargetName after "sso-credproc:"), the Secret
+// Service item's "username" attribute. It is key with every byte but a-z,
+// 0-9 and "-._~|" percent-encoded (RFC 3986 style, upper-case hex), so
+// "sso-session:Corp|eu-west-1|token" is held under
+// "sso-session%3A%43orp|eu-west-1|token". Such a name is one item of its
+// own on every backend, because
 //
 //   - it has no upper-case letter outside an escape, and escapes are
 //     always upper-case: two keys never share an item on a backend that
 //     ignores case (Windows compares TargetName without case), and the
 //     escapes still decode the same when folded;
 //   - it has no ' or \, which go-keyring's macOS Set quotes by shell
-//     rules that the line parser of `security -i` does not share (see
-//     TestSecurityToolQuoting);
+//     rules that the line parser of `security -i` does not share, so that
+//     ' made every write fail and \ wrote one account and read another
+//     (TestSecurityToolQuoting);
 //   - it has no '#': a part's name (name#<gen>/<i>) is never a head's;
 //   - it has no ':', which every key the program used before this scheme
-//     (the key itself, see legacyName) has: the two never name one item.
+//     (when the name was the key itself, see legacyName) has: the two
+//     never name one item.
 //
-// A key that encodes to more than maxNameLen bytes is refused.
-func itemName(key string) (string, error) {
+// The error is a key that is not 1 to 199 bytes of printable ASCII, or
+// whose name would be over 500 bytes (Windows takes a UserName of at most
+// 513 characters, a part adds up to 12).
+func ItemName(key string) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
@@ -52,7 +58,7 @@ func nameByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-._~|", c) >= 0
 }
 
-// legacyName returns the name under which versions before itemName kept
+// legacyName returns the name under which versions before ItemName kept
 // key's item (the key itself; its parts were <key>#<gen>/<i>), and whether
 // it may be used: only when the key has a byte that no item name or part
 // name has, even with the case of its letters changed (every key of

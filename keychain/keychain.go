@@ -21,7 +21,7 @@
 //
 // So a plain value can never be mistaken for a marker, and binary values
 // survive backends that store text. The backend user name of a key's item
-// is not the key itself but its percent-encoding (see itemName), which is
+// is not the key itself but its percent-encoding (see ItemName), which is
 // the same item on every backend: two keys that differ only in case, or
 // hold ' or \, get items of their own on Windows and macOS too.
 //
@@ -99,7 +99,7 @@ func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
 
 // Store is what the rest of the program uses. Keys are printable ASCII,
 // shorter than 200 bytes (and at most 500 once percent-encoded, see
-// itemName). Values are arbitrary bytes (in practice JSON of a few KB), at
+// ItemName). Values are arbitrary bytes (in practice JSON of a few KB), at
 // most 64 KiB once encoded.
 type Store interface {
 	// Get returns the value under key: ErrNotFound, ErrCorrupt, or an error
@@ -193,7 +193,7 @@ const (
 	maxParts = 32
 
 	maxKeyLen = 200 - 1 // keys are shorter than 200 bytes
-	// maxNameLen bounds an item name (itemName): Windows refuses a
+	// maxNameLen bounds an item name (ItemName): Windows refuses a
 	// credential whose UserName is over 513 characters
 	// (CRED_MAX_USERNAME_LENGTH, wincred.h), and a part's name adds
 	// "#<8 hex>/<up to 2 digits>" to it.
@@ -208,7 +208,7 @@ const (
 // largest string one backend item may hold (0 = no limit).
 //
 // A value whose encoding fits maxItem is one item, named after the key
-// (itemName): one read. A larger one is written as parts under fresh names
+// (ItemName): one read. A larger one is written as parts under fresh names
 // <name>#<gen>/<i> first, then the head under the name names them (see the
 // package documentation). A reader reads the head, then the parts it
 // names, and checks the whole value against the head's SHA-256: a missing
@@ -228,7 +228,7 @@ const (
 // If the backend refuses an item as too big (keyring.ErrSetDataTooBig), Set
 // halves the part size and writes the parts again, down to 256 bytes.
 //
-// Items that versions before itemName kept under the key itself are read
+// Items that versions before ItemName kept under the key itself are read
 // when the key's own item is missing, and deleted by Set and Delete.
 //
 // Calls are bounded only by their context; [Open] adds a default timeout.
@@ -244,7 +244,7 @@ type store struct {
 }
 
 func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
-	name, err := itemName(key)
+	name, err := ItemName(key)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +329,7 @@ func (s *store) decode(ctx context.Context, name, head string) ([]byte, error) {
 }
 
 func (s *store) Set(ctx context.Context, key string, value []byte) error {
-	name, err := itemName(key)
+	name, err := ItemName(key)
 	if err != nil {
 		return err
 	}
@@ -461,7 +461,7 @@ func (s *store) headMarker(ctx context.Context, name string) (marker, error) {
 }
 
 func (s *store) Delete(ctx context.Context, key string) error {
-	name, err := itemName(key)
+	name, err := ItemName(key)
 	if err != nil {
 		return err
 	}

@@ -370,7 +370,7 @@ func TestTooBigHalving(t *testing.T) {
 }
 
 // nameOf is the item name of key.
-func nameOf(key string) string { return must(itemName(key)) }
+func nameOf(key string) string { return must(ItemName(key)) }
 
 func must[T any](v T, err error) T {
 	if err != nil {
@@ -650,7 +650,7 @@ func TestHint(t *testing.T) {
 		"denied":          ErrDenied,
 		"unavailable":     errors.New("something else"),
 	}
-	for platform, h := range map[string]*hints{"linux": &linuxHints, "darwin": &darwinHints, "windows": &windowsHints, "other": &otherHints} {
+	for platform, h := range map[string]*hints{"linux": &linuxHints, "darwin": &darwinHints, "windows": &windowsHints, "other": &otherHints, "no keychain": &noKeychainHints} {
 		want := map[string]string{
 			"noSessionBus": h.noSessionBus, "noSecretService": h.noSecretService, "locked": h.locked,
 			"noCollection": h.noCollection, "denied": h.denied, "unavailable": h.unavailable, "timeout": h.timeout,
@@ -709,6 +709,30 @@ func TestClassifyDarwin(t *testing.T) {
 		if darwinHints.hint(&unavailableError{cause: got}) == "" {
 			t.Errorf("exit status %d: no hint", code)
 		}
+	}
+}
+
+// TestNoLogonSessionHint checks what a Windows user in an SSH session
+// (every Credential Manager call fails with error 1312) is told: not to
+// start a service, which cannot help, but what works.
+func TestNoLogonSessionHint(t *testing.T) {
+	m, s := newStore(t, 0, 0)
+	m.FailGets(1, classifyWindows(fmt.Errorf("wincred: %w", syscall.Errno(1312))))
+	_, err := s.Get(context.Background(), "k")
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, ErrNoLogonSession) || errors.Is(err, ErrLocked) {
+		t.Fatalf("Get: %v, want ErrUnavailable and ErrNoLogonSession", err)
+	}
+	if strings.Contains(err.Error(), "locked") {
+		t.Errorf("error %q calls it locked", err)
+	}
+	hint := windowsHints.hint(err)
+	for _, want := range []string{"SSH", "Remote Desktop", "--store file"} {
+		if !strings.Contains(hint, want) {
+			t.Errorf("hint %q does not mention %q", hint, want)
+		}
+	}
+	if strings.Contains(hint, "VaultSvc") || strings.Contains(hint, "password") {
+		t.Errorf("hint %q suggests what cannot help", hint)
 	}
 }
 

@@ -21,6 +21,19 @@ import (
 // system so its tests run on Linux with a stand-in for the command
 // (TestSecurityGet); os_darwin.go uses it.
 
+// macMaxItem is the largest item the macOS keychain takes safely through
+// go-keyring, whose Set base64-encodes the value behind
+// "go-keyring-base64:" and refuses (keyring.ErrSetDataTooBig) when the
+// line it feeds to `security -i`,
+//
+//	add-generic-password -U -s <service> -a <user> -w <encoded>\n
+//
+// exceeds 4096 bytes. 2048 bytes encode to 2732 + 18; with the fixed words
+// and the service that leaves about 1280 bytes for the shell-quoted user
+// name, more than an item name (at most 500 bytes) plus a part suffix can
+// take (TestSecurityToolQuoting checks the longest line).
+const macMaxItem = 2048
+
 // securityPath is macOS's keychain command, as go-keyring runs it.
 const securityPath = "/usr/bin/security"
 

@@ -2,19 +2,9 @@ package keychain
 
 import "context"
 
-// DefaultMaxItem is the largest item the OS keychain takes safely.
-//
-// go-keyring's macOS Set base64-encodes the value behind
-// "go-keyring-base64:" and refuses (keyring.ErrSetDataTooBig) when the line
-// it feeds to `security -i`,
-//
-//	add-generic-password -U -s <service> -a <user> -w <encoded>\n
-//
-// exceeds 4096 bytes. 2048 bytes encode to 2732 + 18; with the fixed words
-// and the service that leaves about 1280 bytes for the shell-quoted user
-// name, more than an item name (at most 500 bytes) plus a part suffix can
-// take (TestSecurityToolQuoting checks the longest line).
-const DefaultMaxItem = 2048
+// DefaultMaxItem is the largest item the OS keychain takes safely (see
+// macMaxItem).
+const DefaultMaxItem = macMaxItem
 
 var osHints = &darwinHints
 
