@@ -355,31 +355,3 @@ func TestRacingWriters(t *testing.T) {
 		}
 	})
 }
-
-// TestConcurrentLeavesLittle runs writers on one key and reports the parts
-// left behind: only a head written and read back entirely between another
-// writer's last two reads leaves its parts (see New).
-func TestConcurrentLeavesLittle(t *testing.T) {
-	ctx := context.Background()
-	m, s := newStore(t, 300, 300)
-	const writers, rounds = 4, 50
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			for i := range rounds {
-				if err := s.Set(ctx, "k", values(900+w*10+i, uint64(w*100+i))["text"]); err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	head, _, _ := parseMarker(must(m.Get(svc, "k")))
-	left := 0
-	for gen, n := range partsOf(m, "k") {
-		if gen != head.gen {
-			left += n
-		}
-	}
-	t.Logf("%d writers × %d chunked Sets: %d parts left that no head names", writers, rounds, left)
-}

@@ -126,8 +126,11 @@ func parseMarker(head string) (m marker, ok bool, err error) {
 		return marker{}, true, errMalformedMarker
 	}
 	n, err := strconv.Atoi(f[1])
-	if err != nil || n < 1 || n > maxParts || strconv.Itoa(n) != f[1] {
+	if err != nil || n < 1 || strconv.Itoa(n) != f[1] {
 		return marker{}, true, errMalformedMarker
+	}
+	if n > maxParts {
+		return marker{}, true, fmt.Errorf("chunk marker names %d parts, more than %d", n, maxParts)
 	}
 	m.gen, m.n = f[0], n
 	hex.Decode(m.sum[:], []byte(f[2])) // checked above
