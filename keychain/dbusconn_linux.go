@@ -134,7 +134,7 @@ func (c *boundedConn) Read(p []byte) (int, error) {
 		body, fields := uint64(order.Uint32(h[4:8])), uint64(order.Uint32(h[12:16]))
 		size := 16 + (fields+7)&^7 + body // the body starts 8-aligned
 		if size > c.limit {
-			return 0, &itemTooLarge{size: int64(size), max: int64(c.limit)}
+			return 0, &itemTooLarge{what: "an item in a Secret Service reply", size: int64(size), max: int64(c.limit)}
 		}
 		c.left = size
 	}

@@ -154,12 +154,24 @@ type contextBackend interface {
 	getContext(ctx context.Context, service, user string) (string, error)
 }
 
-// itemTooLarge is a backend item over the read bound: size bytes (or at
-// least size, where the backend stopped reading), more than max.
-type itemTooLarge struct{ size, max int64 }
+// itemTooLarge is a backend item over the read bound: what held it (the
+// item, or what the backend stopped reading: a D-Bus reply, a command's
+// output) has size bytes (0: unknown, where reading stopped), more than
+// max.
+type itemTooLarge struct {
+	what      string // "" for the item itself
+	size, max int64
+}
 
 func (e *itemTooLarge) Error() string {
-	return fmt.Sprintf("an item of %d bytes or more, over the bound of %d", e.size, e.max)
+	what := e.what
+	if what == "" {
+		what = "an item"
+	}
+	if e.size == 0 {
+		return fmt.Sprintf("%s of more than %d bytes, over the bound", what, e.max)
+	}
+	return fmt.Sprintf("%s of %d bytes, over the bound of %d", what, e.size, e.max)
 }
 
 // probeBackend is implemented by backends that can tell whether items can
@@ -287,7 +299,7 @@ func (s *store) read(ctx context.Context, name string) ([]byte, error) {
 // after those that hold more than maxValue bytes.
 func (s *store) decode(ctx context.Context, name, head string) ([]byte, error) {
 	if len(head) > maxValue {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, &itemTooLarge{int64(len(head)), maxValue})
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, &itemTooLarge{size: int64(len(head)), max: maxValue})
 	}
 	m, isMarker, err := parseMarker(head)
 	if err != nil {

@@ -81,7 +81,7 @@ func securityGet(ctx context.Context, path, service, account string) (string, er
 	out, overflow := stdout.result()
 	switch {
 	case overflow:
-		return "", &itemTooLarge{size: int64(len(out)) + 1, max: int64(maxSecurityOutput)}
+		return "", &itemTooLarge{what: "an item printed by security", max: int64(maxSecurityOutput)}
 	case err != nil:
 		errOut, _ := stderr.result()
 		if bytes.Contains(out, []byte("could not be found")) || bytes.Contains(errOut, []byte("could not be found")) {
