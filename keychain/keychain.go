@@ -232,13 +232,17 @@ const (
 // replaced the head: those of the head it read before writing its parts,
 // those of the head it reads again just before writing its own, and its
 // own parts if, read once more after its head was written, the head is
-// another writer's. Only a head written and read back by another writer
-// entirely between the last two reads of a concurrent one leaves its
-// parts behind: no backend here can be asked to replace an item only if
-// it still holds what was read (macOS and Windows cannot even list items).
+// another writer's. Parts are left behind only by a writer that dies, and
+// where another writer's head was written and read back entirely between
+// a writer's last read of the head and its own head landing: no backend
+// here can be told to replace an item only if it still holds what was
+// read, nor (macOS, Windows through go-keyring) list items. The parts of a
+// head over the bounds are not deleted either: that would cost what
+// reading them would.
 //
 // If the backend refuses an item as too big (keyring.ErrSetDataTooBig), Set
-// halves the part size and writes the parts again, down to 256 bytes.
+// writes the parts again in half the size (but not less than 32 parts
+// need), down to 256 bytes.
 //
 // Items that versions before ItemName kept under the key itself are read
 // when the key's own item is missing, and deleted by Set and Delete.
