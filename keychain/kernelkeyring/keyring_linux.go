@@ -37,9 +37,11 @@ func (sys) addKey(desc string, payload []byte, ring int) (int, error) {
 func (sys) search(ring int, desc string) (int, error) {
 	return unix.KeyctlSearch(ring, "user", desc, 0)
 }
-func (sys) read(id int, buf []byte) (int, error) { return unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0) }
-func (sys) describe(id int) (string, error)     { return unix.KeyctlString(unix.KEYCTL_DESCRIBE, id) }
-func (sys) setperm(id int, perm uint32) error  { return unix.KeyctlSetperm(id, perm) }
+func (sys) read(id int, buf []byte) (int, error) {
+	return unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
+}
+func (sys) describe(id int) (string, error)   { return unix.KeyctlString(unix.KEYCTL_DESCRIBE, id) }
+func (sys) setperm(id int, perm uint32) error { return unix.KeyctlSetperm(id, perm) }
 func (sys) setTimeout(id int, seconds int) error {
 	_, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, seconds, 0, 0)
 	return err
