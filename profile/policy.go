@@ -43,6 +43,11 @@ type Policy struct {
 	// entry ("%s" stands for the URL, else it is appended); "" means
 	// $BROWSER or the platform's opener (sso_credproc_browser, --browser).
 	Browser string
+	// NoFastCache: role credentials are not copied into the kernel
+	// keyring (Linux), and the warm path reads the keychain alone
+	// (sso_credproc_fast_cache = false; SSO_CREDPROC_FAST_CACHE=0, which
+	// wins over the file as a flag would).
+	NoFastCache bool
 }
 
 // DefaultPolicy applies where neither the config nor a flag says otherwise.
@@ -55,10 +60,14 @@ var DefaultPolicy = Policy{
 	ClockSkew:        time.Minute,
 }
 
-// policySetting is one sso_credproc_* key and its flag.
+// policySetting is one sso_credproc_* key and its flag, or its
+// environment variable.
 type policySetting struct {
 	key, flag string
-	flagValue func(*Overrides) *string
+	flagValue func(*Overrides) *string // nil when there is no flag
+	// envVar, when set, is a variable that wins over the file as a flag
+	// would: 1 or true, 0 or false (any case).
+	envVar string
 	// dur selects the duration the setting holds; nil for the others.
 	dur      func(*Policy) *time.Duration
 	min, max time.Duration
@@ -106,6 +115,15 @@ var policySettings = []policySetting{
 			}
 			return "", ""
 		}},
+	{key: "sso_credproc_fast_cache", envVar: "SSO_CREDPROC_FAST_CACHE",
+		parse: func(p *Policy, text string) (string, string) {
+			b, ok := parseBool(text)
+			if !ok {
+				return "is not true or false", "true (the default) keeps a copy of role credentials in the kernel keyring for fast reads; false reads the keychain alone"
+			}
+			p.NoFastCache = !b
+			return "", ""
+		}},
 	{key: "sso_credproc_browser", flag: "--browser",
 		flagValue: func(o *Overrides) *string { return o.Browser },
 		parse: func(p *Policy, text string) (string, string) {
@@ -133,6 +151,9 @@ func PolicyKeys() []string {
 // returns an *Error whose Key is the flag, with a Hint.
 func (ov *Overrides) Check() error {
 	for _, s := range policySettings {
+		if s.flagValue == nil {
+			continue
+		}
 		if v := s.flagValue(ov); v != nil {
 			if err := s.apply(&Policy{}, *v, origin{flag: s.flag}, ""); err != nil {
 				return err
@@ -157,14 +178,15 @@ func (ov *Overrides) Check() error {
 }
 
 // resolvePolicy lays the sso-session's sso_credproc_* keys, then the
-// profile's, then the flags over DefaultPolicy. Every value given is
-// checked, also one that a later source overrides, and an
-// sso_credproc_* key that sso-credproc does not know is an error.
+// profile's, then the flags (or, for a setting without one, its variable in
+// env) over DefaultPolicy. Every value given is checked, also one that a
+// later source overrides, and an sso_credproc_* key that sso-credproc does
+// not know is an error.
 //
 // botocore calls a key that the profile and its sso-session both hold with
 // different values inconsistent; for sso_credproc_* keys, which botocore
 // never reads, the profile's value wins instead.
-func resolvePolicy(file string, sect, session *section, ov *Overrides) (Policy, error) {
+func resolvePolicy(file string, sect, session *section, ov *Overrides, env func(string) string) (Policy, error) {
 	pol := DefaultPolicy
 	for _, s := range []*section{session, sect} {
 		if s == nil {
@@ -193,13 +215,39 @@ func resolvePolicy(file string, sect, session *section, ov *Overrides) (Policy, 
 				return pol, err
 			}
 		}
-		if v := st.flagValue(ov); v != nil {
-			if err := st.apply(&pol, *v, origin{flag: st.flag}, ""); err != nil {
+		if st.flagValue != nil {
+			if v := st.flagValue(ov); v != nil {
+				if err := st.apply(&pol, *v, origin{flag: st.flag}, ""); err != nil {
+					return pol, err
+				}
+			}
+		}
+		if st.envVar != "" {
+			if err := st.applyEnv(&pol, env(st.envVar)); err != nil {
 				return pol, err
 			}
 		}
 	}
 	return pol, nil
+}
+
+// applyEnv sets the value of the setting's variable, v, in pol: 1 or true,
+// 0 or false (any case); empty is unset.
+func (s *policySetting) applyEnv(pol *Policy, v string) error {
+	text := v
+	switch strings.ToLower(v) {
+	case "":
+		return nil
+	case "1", "true":
+		text = "true"
+	case "0", "false":
+		text = "false"
+	}
+	if msg, hint := s.parse(pol, text); msg != "" {
+		return &Error{Key: s.envVar, Msg: fmt.Sprintf("%q is not 1, true, 0 or false", v),
+			Hint: fmt.Sprintf("set %s=0 or %s=1, or unset it; %s", s.envVar, s.envVar, hint)}
+	}
+	return nil
 }
 
 func findSetting(key string) *policySetting {
