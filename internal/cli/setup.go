@@ -7,6 +7,7 @@ import (
 
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/keychain/kernelkeyring"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/tokencache"
 	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
@@ -17,12 +18,17 @@ import (
 // SSO client and the locks.
 func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	pol, useDevice := policy(p)
-	store := e.Store
+	store, fast := e.Store, e.Fast
 	if store == nil {
 		store = keychain.Open()
+		if fast == nil {
+			fast = kernelKeyring(u)
+		}
 	}
 	c := &tokencache.Cache{
 		Store:         store,
+		Fast:          fast,
+		FastOff:       p.Policy.NoFastCache,
 		Policy:        pol,
 		Now:           e.Now,
 		UseDeviceCode: useDevice,
@@ -46,6 +52,9 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 		if p.OIDCEndpoint != "" || p.PortalEndpoint != "" {
 			u.debugf("endpoint overrides: oidc %q, portal %q", p.OIDCEndpoint, p.PortalEndpoint)
 		}
+		if c.Fast != nil && c.FastOff {
+			u.debugf("fast cache off (sso_credproc_fast_cache = false or SSO_CREDPROC_FAST_CACHE=0): the keychain alone")
+		}
 	}
 	if !e.WarmOnly && e.NewSSO != nil {
 		c.NewSSO = func() tokencache.SSO { return e.NewSSO(p) }
@@ -58,6 +67,17 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 		}
 	}
 	return c
+}
+
+// kernelKeyring is the fast tier in front of the OS keychain: the kernel
+// user keyring on Linux, nil elsewhere.
+func kernelKeyring(u *ui) tokencache.FastTier {
+	k, err := kernelkeyring.Open()
+	if err != nil {
+		u.debugf("no fast cache: %v", err)
+		return nil
+	}
+	return k
 }
 
 // sessionOf is the SSO session of p.
