@@ -116,9 +116,9 @@ func (r *Keyring) Set(key string, value []byte, ttl time.Duration) error {
 	if seconds < 1 {
 		return fmt.Errorf("keyctl: the timeout of %q is %s; it must be at least one second", key, ttl)
 	}
-	// The process keyring is per thread in the kernel's view (it is part
-	// of the thread's credentials until every thread shares it), so all
-	// the calls that name it must come from one thread.
+	// The kernel finds the process keyring through the calling thread's
+	// credentials, and one made after the process's other threads started
+	// is not theirs: every call that names it must come from one thread.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	id, err := r.k.addKey(r.prefix+key, value, unix.KEY_SPEC_PROCESS_KEYRING)
