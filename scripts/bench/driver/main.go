@@ -1,8 +1,9 @@
 // Command driver times whole processes for scripts/bench.sh: each named
 // command runs -n times, interleaved with the others so that machine noise
 // hits all alike; it prints the median and p95 wall time, the ratio of the
-// medians to the first command (the floor), and the peak RSS of the
-// command itself (see peakRSS). With -parallel N it also times N
+// medians to the first command (the floor), the median CPU time (user +
+// system, which other load on the machine disturbs less than wall time) and
+// the peak RSS of the command itself (see peakRSS). With -parallel N it also times N
 // simultaneous copies of each command, and their ratio to the floor's.
 //
 // A command is NAME[#RUNS]=[VAR=value ...] PROGRAM [ARG ...]: leading
@@ -26,7 +27,8 @@ type bench struct {
 	env   []string // VAR=value added to the driver's environment
 	argv  []string
 	times []time.Duration
-	rss   int64 // KiB, max over the measuring runs; < 0 when unknown
+	cpu   []time.Duration // user + system time of each timed run
+	rss   int64           // KiB, max over the measuring runs; < 0 when unknown
 	par   []time.Duration
 }
 
@@ -70,7 +72,7 @@ func main() {
 		os.Exit(2)
 	}
 	for _, b := range benches { // warm up caches, and check that each works
-		if _, err := runOnce(b); err != nil {
+		if _, _, err := runOnce(b); err != nil {
 			fatal(b, err)
 		}
 	}
@@ -79,11 +81,12 @@ func main() {
 			if b.runs > 0 && i >= b.runs {
 				continue
 			}
-			d, err := runOnce(b)
+			d, cpu, err := runOnce(b)
 			if err != nil {
 				fatal(b, err)
 			}
 			b.times = append(b.times, d)
+			b.cpu = append(b.cpu, cpu)
 		}
 	}
 	if *parallel > 0 {
@@ -109,11 +112,11 @@ func main() {
 	}
 
 	floor, floorPar := median(benches[0].times), median(benches[0].par)
-	fmt.Printf("| command | median | p95 | median / floor | peak RSS |")
+	fmt.Printf("| command | median | p95 | median / floor | CPU (median) | peak RSS |")
 	if *parallel > 0 {
 		fmt.Printf(" %d at once (median wall) | %d at once / floor's |", *parallel, *parallel)
 	}
-	fmt.Printf("\n|---|---|---|---|---|")
+	fmt.Printf("\n|---|---|---|---|---|---|")
 	if *parallel > 0 {
 		fmt.Printf("---|---|")
 	}
@@ -124,7 +127,7 @@ func main() {
 		if b.rss >= 0 {
 			rss = fmt.Sprintf("%.1f MiB", float64(b.rss)/1024)
 		}
-		fmt.Printf("| %s (%d runs) | %s | %s | %.2f× | %s |", b.name, len(b.times), ms(m), ms(percentile(b.times, 95)), float64(m)/float64(floor), rss)
+		fmt.Printf("| %s (%d runs) | %s | %s | %.2f× | %s | %s |", b.name, len(b.times), ms(m), ms(percentile(b.times, 95)), float64(m)/float64(floor), ms(median(b.cpu)), rss)
 		if *parallel > 0 {
 			if len(b.par) > 0 {
 				p := median(b.par)
@@ -161,17 +164,18 @@ func command(b *bench, argv ...string) *exec.Cmd {
 	return cmd
 }
 
-func runOnce(b *bench) (time.Duration, error) {
+// runOnce runs b once and returns its wall time and CPU time.
+func runOnce(b *bench) (wall, cpu time.Duration, err error) {
 	cmd := command(b, b.argv...)
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	start := time.Now()
-	err := cmd.Run()
-	d := time.Since(start)
+	err = cmd.Run()
+	wall = time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%v: %s", err, errb.String())
+		return 0, 0, fmt.Errorf("%v: %s", err, errb.String())
 	}
-	return d, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func runParallel(b *bench, n int) (time.Duration, error) {
@@ -182,7 +186,7 @@ func runParallel(b *bench, n int) (time.Duration, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := runOnce(b); err != nil {
+			if _, _, err := runOnce(b); err != nil {
 				errs <- err
 			}
 		}()
