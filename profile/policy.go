@@ -52,6 +52,11 @@ type Policy struct {
 	// (sso_credproc_store = file or keychain; --store; SSO_CREDPROC_STORE,
 	// which wins over the config file and loses to the flag).
 	FileStore bool
+	// NoFastCache: role credentials are not copied into the kernel
+	// keyring (Linux), and the warm path reads the keychain alone
+	// (sso_credproc_fast_cache = false; SSO_CREDPROC_FAST_CACHE=0, which
+	// wins over the file as a flag would).
+	NoFastCache bool
 }
 
 // DefaultPolicy applies where neither the config nor a flag says otherwise.
@@ -64,10 +69,11 @@ var DefaultPolicy = Policy{
 	ClockSkew:        time.Minute,
 }
 
-// policySetting is one sso_credproc_* key and its flag.
+// policySetting is one sso_credproc_* key and its flag, or its
+// environment variable.
 type policySetting struct {
 	key, flag string
-	flagValue func(*Overrides) *string
+	flagValue func(*Overrides) *string // nil when there is no flag
 	// dur selects the duration the setting holds; nil for the others.
 	dur      func(*Policy) *time.Duration
 	min, max time.Duration
@@ -116,6 +122,19 @@ var policySettings = []policySetting{
 			default:
 				return "is not never or auto", "never: fail instead of starting a sign-in (a refresh is allowed); auto: sign in when needed (the default)"
 			}
+			return "", ""
+		}},
+	{key: "sso_credproc_fast_cache", env: "SSO_CREDPROC_FAST_CACHE",
+		parse: func(p *Policy, text string) (string, string) {
+			b, ok := parseBool(text)
+			switch text {
+			case "1", "0":
+				b, ok = text == "1", true
+			}
+			if !ok {
+				return "is not true, false, 1 or 0", "true (the default) keeps a copy of role credentials in the kernel keyring for fast reads; false reads the keychain alone"
+			}
+			p.NoFastCache = !b
 			return "", ""
 		}},
 	{key: "sso_credproc_browser", flag: "--browser",
@@ -169,7 +188,7 @@ func PolicyKeys() []string {
 // returns an *Error whose Key is the flag, with a Hint.
 func (ov *Overrides) Check() error {
 	for _, s := range policySettings {
-		if v := s.flagValue(ov); v != nil {
+		if v := s.flagOf(ov); v != nil {
 			if err := s.apply(&Policy{}, *v, origin{flag: s.flag}, ""); err != nil {
 				return err
 			}
@@ -230,7 +249,7 @@ func resolvePolicy(file string, sect, session *section, ov *Overrides, env func(
 				return pol, err
 			}
 		}
-		if v := st.flagValue(ov); v != nil {
+		if v := st.flagOf(ov); v != nil {
 			if err := st.apply(&pol, *v, origin{flag: st.flag}, ""); err != nil {
 				return pol, err
 			}
@@ -259,6 +278,15 @@ func envValue(env func(string) string, name string) string {
 		return ""
 	}
 	return env(name)
+}
+
+// flagOf is the setting's flag value in ov; nil when it has no flag or the
+// flag was not given.
+func (s *policySetting) flagOf(ov *Overrides) *string {
+	if s.flagValue == nil || ov == nil {
+		return nil
+	}
+	return s.flagValue(ov)
 }
 
 func findSetting(key string) *policySetting {

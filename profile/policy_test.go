@@ -383,3 +383,37 @@ func TestStoreSetting(t *testing.T) {
 		t.Error("Overrides.Check accepts --store nope")
 	}
 }
+
+func TestFastCacheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name, profile, sess, env string
+		off                      bool
+	}{
+		{name: "on by default"},
+		{name: "off in the profile", profile: "sso_credproc_fast_cache = false\n", off: true},
+		{name: "off in the sso-session", sess: "sso_credproc_fast_cache = FALSE\n", off: true},
+		{name: "the profile wins over the sso-session", profile: "sso_credproc_fast_cache = true\n", sess: "sso_credproc_fast_cache = false\n"},
+		{name: "SSO_CREDPROC_FAST_CACHE=0", env: "0", off: true},
+		{name: "SSO_CREDPROC_FAST_CACHE=false", env: "False", off: true},
+		{name: "the variable wins over the file", profile: "sso_credproc_fast_cache = false\n", env: "1"},
+		{name: "the variable wins over the file, off", profile: "sso_credproc_fast_cache = true\n", env: "0", off: true},
+		{name: "an empty variable is unset", profile: "sso_credproc_fast_cache = false\n", env: "", off: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _, err := loadText(t, ssoConfig(tc.profile, tc.sess), "dev-sso", Overrides{}, map[string]string{"SSO_CREDPROC_FAST_CACHE": tc.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Policy.NoFastCache != tc.off {
+				t.Errorf("NoFastCache = %t, want %t", p.Policy.NoFastCache, tc.off)
+			}
+		})
+	}
+	_, path, err := loadText(t, ssoConfig("sso_credproc_fast_cache = no\n", ""), "dev-sso", Overrides{}, nil)
+	wantErr{"config", "profile dev-sso", "sso_credproc_fast_cache", `"no" is not true, false, 1 or 0`, "false reads the keychain alone"}.check(t, err, path)
+	_, path, err = loadText(t, ssoConfig("", ""), "dev-sso", Overrides{}, map[string]string{"SSO_CREDPROC_FAST_CACHE": "off"})
+	wantErr{"", "", "SSO_CREDPROC_FAST_CACHE", `"off" is not true, false, 1 or 0`, "false reads the keychain alone"}.check(t, err, path)
+	// A bad value in the file is an error even where the variable wins.
+	_, path, err = loadText(t, ssoConfig("sso_credproc_fast_cache = 2\n", ""), "dev-sso", Overrides{}, map[string]string{"SSO_CREDPROC_FAST_CACHE": "1"})
+	wantErr{"config", "profile dev-sso", "sso_credproc_fast_cache", `"2" is not true, false, 1 or 0`, ""}.check(t, err, path)
+}

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of the warm path: prints, from one run on this machine, the
 # latency (median, p95) of `sso-credproc --profile X` with cached
-# credentials in a real Secret Service (gnome-keyring on a private session
-# bus), of a Go program that only prints a fixed credential JSON (the
-# floor), and — when the AWS CLI v2 is installed — of
+# credentials — served from the fast cache (the kernel keyring, on Linux),
+# and with the fast cache off from a real Secret Service (gnome-keyring on a
+# private session bus) — of a Go program that only prints a fixed
+# credential JSON (the floor), and — when the AWS CLI v2 is installed — of
 # `aws configure export-credentials` on its own cached SSO credentials;
 # the ratios, peak RSS, and the wall time of 32 simultaneous warm copies.
 #
@@ -32,13 +33,16 @@ start_keyring bench
 
 start_fake "$tmp/bin/ssofake"
 
+# The kernel keyring is the user's, shared with every other run of this
+# script: an sso-session name of this run's own keeps their keys apart.
+session=bench-$$
 cat >"$HOME/.aws/config" <<CONFIG
 [profile bench-sso]
-sso_session = bench
+sso_session = $session
 sso_account_id = 111122223333
 sso_role_name = Developer
 
-[sso-session bench]
+[sso-session $session]
 sso_start_url = $url/start
 sso_region = us-east-1
 sso_registration_scopes = sso:account:access
@@ -46,8 +50,15 @@ CONFIG
 export AWS_CONFIG_FILE=$HOME/.aws/config AWS_ENDPOINT_URL_SSO_OIDC=$url AWS_ENDPOINT_URL_SSO=$url
 export BROWSER="$tmp/bin/ssofake browse"
 "$tmp/bin/sso-credproc" --profile bench-sso >/dev/null 2>&1 # sign in once: the rest is the warm path
+if "$tmp/bin/sso-credproc" --profile bench-sso --debug 2>&1 >/dev/null | grep -q 'from the fast cache'; then
+	fast="the kernel keyring"
+else
+	fast="none: $("$tmp/bin/sso-credproc" --profile bench-sso --debug 2>&1 >/dev/null | grep -m1 'fast cache' || echo "not on $(uname -s)")"
+fi
 
-cmds=("floor=$tmp/bin/floor" "sso-credproc=$tmp/bin/sso-credproc --profile bench-sso")
+cmds=("floor=$tmp/bin/floor"
+	"sso-credproc=SSO_CREDPROC_FAST_CACHE=1 $tmp/bin/sso-credproc --profile bench-sso"
+	"sso-credproc-keychain-only=SSO_CREDPROC_FAST_CACHE=0 $tmp/bin/sso-credproc --profile bench-sso")
 
 # SSO_CREDPROC_BENCH_BASELINE=REV adds the warm path of sso-credproc as
 # built from git revision REV, timed in the same run (same keychain items).
@@ -55,7 +66,7 @@ if [[ -n ${SSO_CREDPROC_BENCH_BASELINE:-} ]]; then
 	git worktree add --detach -q "$tmp/base" "$SSO_CREDPROC_BENCH_BASELINE"
 	(cd "$tmp/base" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/base-bin/" ./cmd/sso-credproc ./cmd/sso-credproc-renew)
 	git worktree remove --force "$tmp/base"
-	cmds+=("sso-credproc@$SSO_CREDPROC_BENCH_BASELINE=$tmp/base-bin/sso-credproc --profile bench-sso")
+	cmds+=("sso-credproc@$SSO_CREDPROC_BENCH_BASELINE=SSO_CREDPROC_FAST_CACHE=1 $tmp/base-bin/sso-credproc --profile bench-sso")
 fi
 
 # The AWS CLI v2, from its own caches (token and role credentials) written
@@ -68,16 +79,16 @@ if [[ -n $awsv2 ]]; then
 	cat >>"$HOME/.aws/config" <<CONFIG
 
 [profile cli-sso]
-sso_session = bench
+sso_session = $session
 sso_account_id = 111122223333
 sso_role_name = Developer
 CONFIG
 	mkdir -p "$HOME/.aws/sso/cache" "$HOME/.aws/cli/cache"
 	exp=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
 	reg=$(date -u -d '+80 days' +%Y-%m-%dT%H:%M:%SZ)
-	tok=$(printf '%s' bench | sha1sum | cut -d' ' -f1)
+	tok=$(printf '%s' "$session" | sha1sum | cut -d' ' -f1)
 	printf '{"startUrl": "%s/start", "region": "us-east-1", "accessToken": "bench-access-token", "expiresAt": "%s", "clientId": "c", "clientSecret": "s", "registrationExpiresAt": "%s", "refreshToken": "r"}' "$url" "$exp" "$reg" >"$HOME/.aws/sso/cache/$tok.json"
-	role=$(printf '%s' '{"accountId":"111122223333","roleName":"Developer","sessionName":"bench"}' | sha1sum | cut -d' ' -f1)
+	role=$(printf '{"accountId":"111122223333","roleName":"Developer","sessionName":"%s"}' "$session" | sha1sum | cut -d' ' -f1)
 	printf '{"ProviderType": "sso", "Credentials": {"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token", "Expiration": "%s"}}' "$exp" >"$HOME/.aws/cli/cache/$role.json"
 	if "$awsv2" configure export-credentials --profile cli-sso --format process >/dev/null 2>"$tmp/aws.err"; then
 		cmds+=("aws-cli-v2#20=$awsv2 configure export-credentials --profile cli-sso --format process")
@@ -88,5 +99,11 @@ else
 	echo "bench: no AWS CLI v2 (Debian package awscli); its row is left out"
 fi
 
-echo "bench: $(nproc) cores, $(uname -sr), $gover"
-"$tmp/bin/driver" "$@" "${cmds[@]}"
+echo "bench: $(nproc) cores, $(uname -sr), $gover, load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime); fast cache: $fast"
+status=0
+"$tmp/bin/driver" "$@" "${cmds[@]}" || status=$?
+echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
+# Remove this run's kernel keyring copy (it would expire with the
+# credentials anyway).
+"$tmp/bin/sso-credproc" logout --profile bench-sso >/dev/null 2>&1 || true
+exit $status

@@ -106,12 +106,21 @@ type Cache struct {
 	// NoLogin forbids starting a sign-in: a call that needs one fails with
 	// a LoginRequiredError (a refresh with the refresh token is allowed).
 	NoLogin bool
+	// Fast, when set, holds copies of role credentials that are faster to
+	// read than Store (see FastTier): Cached reads it first and fills it
+	// from the keychain; every write of role credentials goes to both;
+	// Logout clears both.
+	Fast FastTier
+	// FastOff: the user turned the fast tier off; it is only cleared
+	// (Logout), never read or written.
+	FastOff bool
 
 	client     SSO
 	start      time.Time // wall-clock time Credentials was called
 	registered bool      // a client was registered in this run
 	signedIn   bool      // the user signed in during this run
 	refreshed  bool      // the token was refreshed during this run
+	fastBroken bool      // the fast tier failed in this run; not used again
 	waitNote   sync.Once
 }
 
@@ -148,11 +157,19 @@ func (c *Cache) sso() SSO {
 }
 
 // Cached returns the cached role credentials for t while they are fresh,
-// nil when there are none: the warm path, with no lock and no network.
+// nil when there are none: the warm path, with no lock and no network. The
+// fast tier is read first; fresh credentials found in the keychain instead
+// are copied into it.
 func (c *Cache) Cached(ctx context.Context, t Target) (*Credentials, error) {
-	cr, err := c.loadCredentials(ctx, t.credentialsKey(), t)
+	key := t.credentialsKey()
+	if cr := c.fastCached(key, t); cr != nil {
+		c.debugf("role credentials for %s/%s from the fast cache (kernel keyring), valid until %s", t.AccountID, t.RoleName, cr.Expiration.Format(time.RFC3339))
+		return cr, nil
+	}
+	cr, err := c.loadCredentials(ctx, key, t)
 	if cr != nil {
 		c.debugf("role credentials for %s/%s from the keychain, valid until %s", t.AccountID, t.RoleName, cr.Expiration.Format(time.RFC3339))
+		c.fastKeep(key, t, cr)
 	}
 	return cr, err
 }
@@ -185,6 +202,9 @@ func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string,
 	// Another copy may have done the work while this one waited.
 	if cr, err := c.loadCredentials(ctx, credKey, t); err != nil || cr != nil {
 		c.debugf("role credentials written by another sso-credproc")
+		if cr != nil {
+			c.fastKeep(credKey, t, cr)
+		}
 		return cr, err
 	}
 	if err := c.peerFailure(lease, stepRoleCredentials); err != nil {
@@ -221,6 +241,7 @@ func (c *Cache) credentialsLocked(ctx context.Context, t Target, credKey string,
 		if err := c.keep(ctx, credKey, newStoredCredentials(t, cr)); err != nil {
 			return nil, err
 		}
+		c.fastKeep(credKey, t, cr)
 		return cr, nil
 	}
 }
@@ -231,15 +252,23 @@ func (c *Cache) loadCredentials(ctx context.Context, key string, t Target) (*Cre
 	if ok, err := c.get(ctx, key, &sc); err != nil || !ok {
 		return nil, err
 	}
+	return c.usableCredentials(&sc, t, "cached role credentials", "renewing"), nil
+}
+
+// usableCredentials returns sc's credentials when they are t's and fresh:
+// more than MinCredentialTTL (plus the clock skew) left, the margin that
+// botocore renews at. Otherwise it logs why not, naming them what, and
+// what happens then, and returns nil.
+func (c *Cache) usableCredentials(sc *storedCredentials, t Target, what, then string) *Credentials {
 	if sc.StartURL != t.StartURL || sc.AccountID != t.AccountID || sc.RoleName != t.RoleName {
-		c.debugf("cached role credentials are for another start URL or role; ignoring them")
-		return nil, nil
+		c.debugf("%s are for another start URL or role; ignoring them", what)
+		return nil
 	}
 	if left := sc.Expiration.Sub(c.now()); left <= c.Policy.MinCredentialTTL+c.Policy.ClockSkew {
-		c.debugf("cached role credentials have %s left; renewing", left.Round(time.Second))
-		return nil, nil
+		c.debugf("%s have %s left; %s", what, left.Round(time.Second), then)
+		return nil
 	}
-	return sc.credentials(), nil
+	return sc.credentials()
 }
 
 // token returns an access token for s that is not rejected (the one the

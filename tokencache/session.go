@@ -144,8 +144,9 @@ type LogoutResult struct {
 // Logout ends the session s: sso:Logout with its access token when one is
 // stored and unexpired, then every keychain item of the session — token,
 // client registration, each role credential written for it, and the list
-// of those — is removed (parts of chunked items included). The next
-// credential call signs in again.
+// of those — is removed (parts of chunked items included), and so are the
+// fast tier's copies of its role credentials. The next credential call
+// signs in again.
 func (c *Cache) Logout(ctx context.Context, s Session) (*LogoutResult, error) {
 	c.start = time.Now()
 	key := s.tokenKey()
@@ -155,6 +156,11 @@ func (c *Cache) Logout(ctx context.Context, s Session) (*LogoutResult, error) {
 	}
 	defer lease.Release(nil)
 	res := &LogoutResult{}
+	// The fast tier's copies go first, so that none outlives a clean-up
+	// that stops half way (a locked keychain), and again last: a warm call
+	// that read the keychain just before its items went may have copied
+	// them since.
+	fastRemoved, fastErr := c.fastRemove(s, nil)
 	tok, err := c.loadToken(ctx, key, s)
 	if err != nil {
 		return nil, err
@@ -196,8 +202,19 @@ func (c *Cache) Logout(ctx context.Context, s Session) (*LogoutResult, error) {
 		if it.what != "" {
 			res.Removed = append(res.Removed, it.what)
 		}
+		fastRemoved = slices.DeleteFunc(fastRemoved, func(k string) bool { return k == it.key })
 	}
-	return res, nil
+	again, err := c.fastRemove(s, idx.Keys)
+	if fastErr == nil {
+		fastErr = err
+	}
+	// Copies whose keychain item was already gone are reported too.
+	for _, k := range append(fastRemoved, again...) {
+		if what := "role credentials " + credentialsLabel(k); !slices.Contains(res.Removed, what) {
+			res.Removed = append(res.Removed, what)
+		}
+	}
+	return res, fastErr
 }
 
 // credentialsLabel turns a credentials key into "ACCOUNT/ROLE".

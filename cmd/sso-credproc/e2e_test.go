@@ -143,6 +143,10 @@ func newWorldAnyStore(t *testing.T, opts ssofake.Options) *world {
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
 		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		// The tests edit and age keychain items to stage their cases; the
+		// kernel keyring's copy would hide those edits. Tests of the fast
+		// cache turn it on (fastcache_linux_test.go).
+		"SSO_CREDPROC_FAST_CACHE=0",
 	}
 	t.Cleanup(w.clearKeychain)
 	return w

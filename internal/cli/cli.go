@@ -37,6 +37,10 @@ type Env struct {
 	// store over to sso-credproc-renew: age and its ciphers stay out of
 	// the keychain's warm path.
 	FileStore func(getenv func(string) string, notice func(string)) keychain.Store
+	// Fast overrides the fast tier for role credentials (tests); by
+	// default the OS keychain has the kernel keyring in front of it on
+	// Linux, and a Store given above has none.
+	Fast tokencache.FastTier
 	// Now overrides the clock (tests).
 	Now func() time.Time
 	// WarmOnly is sso-credproc's mode: it links no AWS SDK, so that its

@@ -60,6 +60,7 @@ type harness struct {
 	srv   *ssofake.Server
 	env   map[string]string
 	store keychain.Store
+	fast  tokencache.FastTier // nil: none, as for any Store given
 	tty   *visitingTTY
 	locks string
 }
@@ -99,6 +100,7 @@ func (h *harness) run(renew bool, args ...string) (code int, stdout, stderr stri
 		Stderr:   &errb,
 		TTY:      func() io.Writer { return h.tty },
 		Store:    h.store,
+		Fast:     h.fast,
 		Handoff:  func() int { return 99 },
 		WarmOnly: true,
 	}

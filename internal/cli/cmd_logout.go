@@ -15,7 +15,8 @@ const logoutUsage = `usage: sso-credproc logout --profile NAME | --sso-session N
 Ends the session at IAM Identity Center (sso:Logout with the access
 token; a failure of that call is reported but the clean-up goes on), then
 removes the session's token, client registration and every cached role
-credential from the keychain. The next credential call signs in again.
+credential from the keychain, and the role credentials' copies from the
+kernel keyring (Linux). The next credential call signs in again.
 --all does this for every session of the config file. Says what it
 removed, never the values.
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/keychain/kernelkeyring"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/tokencache"
 	"github.com/sso-credproc/sso-credproc/tokencache/awscli"
@@ -19,9 +20,15 @@ import (
 // the warm path, the SSO client and the locks.
 func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	pol, useDevice := policy(p)
-	store := openStore(e, u, p.Policy.FileStore)
+	store, fast := openStore(e, u, p.Policy.FileStore), e.Fast
+	if fast == nil && e.Store == nil && !p.Policy.FileStore {
+		// The kernel keyring stands in front of the OS keychain only.
+		fast = kernelKeyring(u)
+	}
 	c := &tokencache.Cache{
 		Store:         store,
+		Fast:          fast,
+		FastOff:       p.Policy.NoFastCache,
 		Policy:        pol,
 		Now:           e.Now,
 		UseDeviceCode: useDevice,
@@ -44,6 +51,9 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 		u.debugf("profile %q from %s: sso-session %q, start URL %s, region %s, account %s, role %s", p.Name, p.File, p.SessionName, p.StartURL, p.Region, p.AccountID, p.RoleName)
 		if p.OIDCEndpoint != "" || p.PortalEndpoint != "" {
 			u.debugf("endpoint overrides: oidc %q, portal %q", p.OIDCEndpoint, p.PortalEndpoint)
+		}
+		if c.Fast != nil && c.FastOff {
+			u.debugf("fast cache off (sso_credproc_fast_cache = false or SSO_CREDPROC_FAST_CACHE=0): the keychain alone")
 		}
 	}
 	if !e.WarmOnly && e.NewSSO != nil {
@@ -84,6 +94,17 @@ func (noFileStore) Get(context.Context, string) ([]byte, error) { return nil, er
 func (noFileStore) Set(context.Context, string, []byte) error   { return errNoFileStore }
 func (noFileStore) Delete(context.Context, string) error        { return errNoFileStore }
 func (noFileStore) Probe(context.Context) error                 { return errNoFileStore }
+
+// kernelKeyring is the fast tier in front of the OS keychain: the kernel
+// user keyring on Linux, nil elsewhere.
+func kernelKeyring(u *ui) tokencache.FastTier {
+	k, err := kernelkeyring.Open()
+	if err != nil {
+		u.debugf("no fast cache: %v", err)
+		return nil
+	}
+	return k
+}
 
 // sessionOf is the SSO session of p.
 func sessionOf(p *profile.Profile) tokencache.Session {

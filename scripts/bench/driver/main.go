@@ -1,8 +1,13 @@
 // Command driver times whole processes for scripts/bench.sh: each named
 // command runs -n times, interleaved with the others so that machine noise
 // hits all alike; it prints the median and p95 wall time, the ratio of the
-// medians to the first command (the floor), and the peak RSS. With
-// -parallel N it also times N simultaneous copies of each command.
+// medians to the first command (the floor), the median CPU time (user +
+// system, which other load on the machine disturbs less than wall time) and
+// the peak RSS of the command itself (see peakRSS). With -parallel N it also times N
+// simultaneous copies of each command, and their ratio to the floor's.
+//
+// A command is NAME[#RUNS]=[VAR=value ...] PROGRAM [ARG ...]: leading
+// VAR=value words are set in its environment, as a shell would.
 package main
 
 import (
@@ -13,16 +18,17 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
 type bench struct {
 	name  string
-	runs  int // 0 = -n
+	runs  int      // 0 = -n
+	env   []string // VAR=value added to the driver's environment
 	argv  []string
 	times []time.Duration
-	rss   int64 // KiB, max over runs
+	cpu   []time.Duration // user + system time of each timed run
+	rss   int64           // KiB, max over the measuring runs; < 0 when unknown
 	par   []time.Duration
 }
 
@@ -30,8 +36,9 @@ func main() {
 	n := flag.Int("n", 200, "runs of each command")
 	parallel := flag.Int("parallel", 32, "copies started at once for the parallel figure (0 = skip)")
 	parRounds := flag.Int("parallel-rounds", 10, "rounds of the parallel figure")
+	rssRuns := flag.Int("rss-runs", 5, "untimed runs of each command that measure its peak RSS")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: driver [-n N] [-parallel N] NAME[#RUNS]=COMMAND... (the first is the floor; #RUNS caps a slow command's runs and skips its parallel figure)")
+		fmt.Fprintln(os.Stderr, "usage: driver [-n N] [-parallel N] NAME[#RUNS]=[VAR=value ...] COMMAND... (the first is the floor; #RUNS caps a slow command's runs and skips its parallel figure)")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -42,7 +49,18 @@ func main() {
 			flag.Usage()
 			os.Exit(2)
 		}
-		b := &bench{name: name, argv: strings.Fields(cmd)}
+		b := &bench{name: name}
+		for _, w := range strings.Fields(cmd) {
+			if len(b.argv) == 0 && strings.Contains(w, "=") && !strings.HasPrefix(w, "=") {
+				b.env = append(b.env, w)
+				continue
+			}
+			b.argv = append(b.argv, w)
+		}
+		if len(b.argv) == 0 {
+			flag.Usage()
+			os.Exit(2)
+		}
 		if nm, runs, ok := strings.Cut(name, "#"); ok {
 			fmt.Sscan(runs, &b.runs)
 			b.name = nm
@@ -54,9 +72,8 @@ func main() {
 		os.Exit(2)
 	}
 	for _, b := range benches { // warm up caches, and check that each works
-		if _, _, err := runOnce(b.argv); err != nil {
-			fmt.Fprintf(os.Stderr, "driver: %s: %v\n", b.name, err)
-			os.Exit(1)
+		if _, _, err := runOnce(b); err != nil {
+			fatal(b, err)
 		}
 	}
 	for i := range *n {
@@ -64,13 +81,12 @@ func main() {
 			if b.runs > 0 && i >= b.runs {
 				continue
 			}
-			d, rss, err := runOnce(b.argv)
+			d, cpu, err := runOnce(b)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "driver: %s: %v\n", b.name, err)
-				os.Exit(1)
+				fatal(b, err)
 			}
 			b.times = append(b.times, d)
-			b.rss = max(b.rss, rss)
+			b.cpu = append(b.cpu, cpu)
 		}
 	}
 	if *parallel > 0 {
@@ -79,33 +95,45 @@ func main() {
 				if b.runs > 0 {
 					continue
 				}
-				d, err := runParallel(b.argv, *parallel)
+				d, err := runParallel(b, *parallel)
 				if err != nil {
-					fmt.Fprintf(os.Stderr, "driver: %s: %v\n", b.name, err)
-					os.Exit(1)
+					fatal(b, err)
 				}
 				b.par = append(b.par, d)
 			}
 		}
 	}
-	floor := median(benches[0].times)
-	fmt.Printf("| command | median | p95 | median / floor | peak RSS |")
-	if *parallel > 0 {
-		fmt.Printf(" %d at once (median wall) |", *parallel)
+	for _, b := range benches {
+		rss, err := peakRSS(b, *rssRuns)
+		if err != nil {
+			fatal(b, err)
+		}
+		b.rss = rss
 	}
-	fmt.Printf("\n|---|---|---|---|---|")
+
+	floor, floorPar := median(benches[0].times), median(benches[0].par)
+	fmt.Printf("| command | median | p95 | median / floor | CPU (median) | peak RSS |")
 	if *parallel > 0 {
-		fmt.Printf("---|")
+		fmt.Printf(" %d at once (median wall) | %d at once / floor's |", *parallel, *parallel)
+	}
+	fmt.Printf("\n|---|---|---|---|---|---|")
+	if *parallel > 0 {
+		fmt.Printf("---|---|")
 	}
 	fmt.Println()
 	for _, b := range benches {
 		m := median(b.times)
-		fmt.Printf("| %s (%d runs) | %s | %s | %.2f× | %.1f MiB |", b.name, len(b.times), ms(m), ms(percentile(b.times, 95)), float64(m)/float64(floor), float64(b.rss)/1024)
+		rss := "–"
+		if b.rss >= 0 {
+			rss = fmt.Sprintf("%.1f MiB", float64(b.rss)/1024)
+		}
+		fmt.Printf("| %s (%d runs) | %s | %s | %.2f× | %s | %s |", b.name, len(b.times), ms(m), ms(percentile(b.times, 95)), float64(m)/float64(floor), ms(median(b.cpu)), rss)
 		if *parallel > 0 {
 			if len(b.par) > 0 {
-				fmt.Printf(" %s |", ms(median(b.par)))
+				p := median(b.par)
+				fmt.Printf(" %s | %.2f× |", ms(p), float64(p)/float64(floorPar))
 			} else {
-				fmt.Printf(" – |")
+				fmt.Printf(" – | – |")
 			}
 		}
 		fmt.Println()
@@ -114,34 +142,43 @@ func main() {
 	if *parallel > 0 {
 		fmt.Printf("; %d rounds of %d simultaneous copies", *parRounds, *parallel)
 	}
-	fmt.Println(".")
+	fmt.Printf("; peak RSS: %s.\n", rssMethod)
 	if len(benches) > 2 {
 		fmt.Println()
 		for _, b := range benches[2:] {
-			fmt.Printf("%s / %s (median): %.1f×\n", b.name, benches[1].name, float64(median(b.times))/float64(median(benches[1].times)))
+			fmt.Printf("%s / %s (median): %.2f×\n", b.name, benches[1].name, float64(median(b.times))/float64(median(benches[1].times)))
 		}
 	}
 }
 
-func runOnce(argv []string) (time.Duration, int64, error) {
+func fatal(b *bench, err error) {
+	fmt.Fprintf(os.Stderr, "driver: %s: %v\n", b.name, err)
+	os.Exit(1)
+}
+
+// command returns b's command, its output discarded.
+func command(b *bench, argv ...string) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), b.env...)
 	cmd.Stdout = nil // /dev/null
+	return cmd
+}
+
+// runOnce runs b once and returns its wall time and CPU time.
+func runOnce(b *bench) (wall, cpu time.Duration, err error) {
+	cmd := command(b, b.argv...)
 	var errb strings.Builder
 	cmd.Stderr = &errb
 	start := time.Now()
-	err := cmd.Run()
-	d := time.Since(start)
+	err = cmd.Run()
+	wall = time.Since(start)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%v: %s", err, errb.String())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss)
-	}
-	return d, rss, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
-func runParallel(argv []string, n int) (time.Duration, error) {
+func runParallel(b *bench, n int) (time.Duration, error) {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	start := time.Now()
@@ -149,7 +186,7 @@ func runParallel(argv []string, n int) (time.Duration, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, _, err := runOnce(argv); err != nil {
+			if _, _, err := runOnce(b); err != nil {
 				errs <- err
 			}
 		}()
@@ -163,6 +200,9 @@ func runParallel(argv []string, n int) (time.Duration, error) {
 func median(d []time.Duration) time.Duration { return percentile(d, 50) }
 
 func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
 	s := slices.Clone(d)
 	slices.Sort(s)
 	i := (len(s)*p + 99) / 100
