@@ -155,5 +155,5 @@ func classifyWindows(err error) error {
 	case winNoSuchLogonSession:
 		return fmt.Errorf("%w: this logon session has no credential store (Credential Manager error %d: %w)", ErrLocked, uintptr(errno), err)
 	}
-	return fmt.Errorf("Credential Manager error %d: %w", uintptr(errno), err)
+	return fmt.Errorf("the Credential Manager's error %d: %w", uintptr(errno), err)
 }
