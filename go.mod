@@ -2,6 +2,8 @@ module github.com/sso-credproc/sso-credproc
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/adrg/xdg v0.5.3
 	github.com/aws/aws-sdk-go-v2 v1.48.0
