@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,13 @@ func itemSeeds(f *testing.F, name string) {
 		{`{`, `[{`},
 	} {
 		f.Add(bytes.Replace(item, []byte(r[0]), []byte(r[1]), 1))
+	}
+	// Each string field empty in turn.
+	for _, m := range regexp.MustCompile(`"[A-Za-z]+":"[^"]+"`).FindAllIndex(item, -1) {
+		field := item[m[0]:m[1]]
+		name := string(field[:bytes.Index(field, []byte(`":"`))])
+		blank := []byte(name + `":""`)
+		f.Add(bytes.Replace(item, field, blank, 1))
 	}
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{}`))
