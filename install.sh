@@ -24,12 +24,15 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 tmpdir=$(mktemp -d "$bindir/.sso-credproc-build.XXXXXX")
 trap 'rm -rf "$tmpdir"' EXIT
+# go build names the programs for the target (GOOS, as go env shows it):
+# sso-credproc.exe and sso-credproc-renew.exe for Windows.
+exe=$(go env GOEXE)
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/sso-credproc/sso-credproc/internal/cli.Version=$version -X github.com/sso-credproc/sso-credproc/internal/cli.Commit=$commit" \
 	-o "$tmpdir/" ./cmd/sso-credproc ./cmd/sso-credproc-renew
 # The helper first, so that a new sso-credproc never runs with an old one.
-mv -f "$tmpdir/sso-credproc-renew" "$bindir/sso-credproc-renew"
-mv -f "$tmpdir/sso-credproc" "$bindir/sso-credproc"
-echo "installed $bindir/sso-credproc and $bindir/sso-credproc-renew ($version)"
+mv -f "$tmpdir/sso-credproc-renew$exe" "$bindir/sso-credproc-renew$exe"
+mv -f "$tmpdir/sso-credproc$exe" "$bindir/sso-credproc$exe"
+echo "installed $bindir/sso-credproc$exe and $bindir/sso-credproc-renew$exe ($version, $(go env GOOS)/$(go env GOARCH))"
 case ":$PATH:" in
 *":$bindir:"*) ;;
 *) echo "note: $bindir is not on your PATH; add it, or use the full path in credential_process" ;;

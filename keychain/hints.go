@@ -13,7 +13,8 @@ import (
 // the platform this runs on:
 //
 //   - ErrNoSessionBus, ErrNoSecretService, ErrLocked, ErrNoCollection,
-//     ErrDenied: how to get a reachable, unlocked keychain there;
+//     ErrDenied, ErrNoLogonSession: how to get a reachable, unlocked
+//     keychain there, or what to use instead;
 //   - no answer before a deadline: it may be waiting on an unlock prompt;
 //   - cancelled (context.Canceled): "", the run was interrupted;
 //   - ErrCorrupt, ErrTooLarge: what replaces or reports the item;
@@ -23,6 +24,7 @@ func Hint(err error) string { return osHints.hint(err) }
 // hints holds one platform's remedies, one line each.
 type hints struct {
 	noSessionBus, noSecretService, locked, noCollection, denied, timeout, unavailable string
+	noLogonSession                                                                    string // Windows only
 }
 
 func (h *hints) hint(err error) string {
@@ -39,6 +41,8 @@ func (h *hints) hint(err error) string {
 		return h.noCollection
 	case errors.Is(err, ErrDenied):
 		return h.denied
+	case errors.Is(err, ErrNoLogonSession):
+		return h.noLogonSession
 	case errors.Is(err, context.Canceled):
 		return "" // interrupted (Ctrl-C, the caller gave up): nothing to fix
 	case errors.Is(err, context.DeadlineExceeded):
@@ -46,7 +50,7 @@ func (h *hints) hint(err error) string {
 	case errors.Is(err, ErrCorrupt):
 		return "the stored item is damaged; log in again to replace it"
 	case errors.Is(err, ErrTooLarge):
-		return "the keychain refuses even small items; please report this as a bug, with the output of --debug"
+		return "the value does not fit the keychain (over 64 KiB, or refused even in small parts); please report this as a bug, with the output of --debug"
 	case errors.Is(err, ErrUnavailable):
 		return h.unavailable
 	}
@@ -88,10 +92,15 @@ var darwinHints = hints{
 	unavailable:     "unlock the login keychain: " + macUnlock,
 }
 
+// fileStore names the opt-in encrypted file store, for where no keychain
+// can be used.
+const fileStore = `keep the items in an encrypted file instead: --store file (or SSO_CREDPROC_STORE=file)`
+
 var windowsHints = hints{
 	noSessionBus:    `make sure Windows Credential Manager works for your user: cmdkey /list`,
 	noSecretService: `make sure Windows Credential Manager works for your user: cmdkey /list`,
-	locked:          `Credential Manager is not available in this logon session (e.g. SSH with key authentication); log on with your password (or run it from an interactive session) and check: cmdkey /list`,
+	locked:          `make sure Windows Credential Manager works for your user: cmdkey /list`,
+	noLogonSession:  `Credential Manager cannot be used from SSH or any other network logon, whatever service runs: run sso-credproc in a desktop or Remote Desktop session, or ` + fileStore,
 	noCollection:    `make sure Windows Credential Manager works for your user: cmdkey /list`,
 	denied:          `Windows refused access to Credential Manager; run sso-credproc as the signed-in user, not from a service account, and check: cmdkey /list`,
 	timeout:         `Credential Manager did not answer; check that its service runs: sc query VaultSvc`,
@@ -107,6 +116,14 @@ var otherHints = hints{
 	timeout:         "the keychain did not answer: it may be waiting for you to unlock it",
 	unavailable:     "start a Secret Service (gnome-keyring-daemon or KeePassXC) and make sure DBUS_SESSION_BUS_ADDRESS is set",
 }
+
+// noKeychainHints are for builds in which go-keyring has no keychain
+// (os_nokeychain.go): every call fails the same way, and nothing but
+// another build or the file store helps.
+var noKeychainHints = func() hints {
+	const h = "this build of sso-credproc has no OS keychain for this system (go-keyring supports FreeBSD and DragonFly only in a build with CGO_ENABLED=1): use such a build, or " + fileStore
+	return hints{noSessionBus: h, noSecretService: h, locked: h, noCollection: h, denied: h, timeout: h, unavailable: h, noLogonSession: h}
+}()
 
 // Exit statuses of macOS's security command: the low byte of the
 // Security framework's OSStatus (SecBase.h).
@@ -139,7 +156,7 @@ func classifyDarwin(err error) error {
 const (
 	winAccessDenied       = 5    // ERROR_ACCESS_DENIED
 	winCancelled          = 1223 // ERROR_CANCELLED
-	winNoSuchLogonSession = 1312 // ERROR_NO_SUCH_LOGON_SESSION: no credentials in this logon (SSH with a key, services)
+	winNoSuchLogonSession = 1312 // ERROR_NO_SUCH_LOGON_SESSION: no credentials in this logon (SSH, any network logon)
 )
 
 // classifyWindows names the cause of an error from go-keyring's Windows
@@ -153,7 +170,7 @@ func classifyWindows(err error) error {
 	case winAccessDenied, winCancelled:
 		return fmt.Errorf("%w (Credential Manager error %d: %w)", ErrDenied, uintptr(errno), err)
 	case winNoSuchLogonSession:
-		return fmt.Errorf("%w: this logon session has no credential store (Credential Manager error %d: %w)", ErrLocked, uintptr(errno), err)
+		return fmt.Errorf("%w: it keeps no credentials for a network logon such as SSH (error %d, ERROR_NO_SUCH_LOGON_SESSION: %w)", ErrNoLogonSession, uintptr(errno), err)
 	}
 	return fmt.Errorf("the Credential Manager's error %d: %w", uintptr(errno), err)
 }

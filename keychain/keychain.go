@@ -15,12 +15,19 @@
 //	sso-credproc-b64:<base64>     any other value (binary, or one that would look like a marker)
 //	sso-credproc-chunks:v1:<gen>:<n>:<sha256 hex>
 //	                              the value is the concatenation of the items
-//	                              <key>#<gen>/0 … <key>#<gen>/<n-1>, which hold
-//	                              one of the two forms above, split into pieces
+//	                              <name>#<gen>/0 … <name>#<gen>/<n-1>, which
+//	                              hold one of the two forms above, split into
+//	                              pieces
 //
 // So a plain value can never be mistaken for a marker, and binary values
-// survive backends that store text. Keys of the form <key>#<8 hex>/<n> are
-// taken by parts and must not be used as keys themselves.
+// survive backends that store text. The backend user name of a key's item
+// is not the key itself but its percent-encoding (see ItemName), which is
+// the same item on every backend: two keys that differ only in case, or
+// hold ' or \, get items of their own on Windows and macOS too.
+//
+// What a reader reads is bounded: a value's stored form is at most 64 KiB
+// (maxValue), in at most 32 parts (maxParts). An item or a set of parts
+// over the bound is corrupt, found so without reading the rest.
 package keychain
 
 import (
@@ -32,6 +39,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zalando/go-keyring"
 )
@@ -53,8 +61,9 @@ var (
 	// reads "keychain: not available: [read part 2 of 3: ]<cause>"; it
 	// never names the key, which is the caller's to say.
 	ErrUnavailable = errors.New("keychain: not available")
-	// ErrTooLarge is returned by Set for a value that does not fit the
-	// keychain even when split into the smallest parts.
+	// ErrTooLarge is returned by Set for a value whose stored form is over
+	// 64 KiB, or that does not fit the keychain even split into 32 parts
+	// or into parts of the smallest size.
 	ErrTooLarge = errors.New("keychain: value too large for the keychain")
 
 	// The causes below are only ever wrapped together with ErrUnavailable;
@@ -78,6 +87,10 @@ var (
 	// ErrDenied: the user or the OS refused access (a dismissed macOS
 	// dialog, Windows access denied).
 	ErrDenied = errors.New("access to the keychain was refused")
+	// ErrNoLogonSession: Windows keeps no credentials for this logon
+	// session (ERROR_NO_SUCH_LOGON_SESSION), as in an SSH session or any
+	// other network logon: Credential Manager fails on every call there.
+	ErrNoLogonSession = errors.New("Credential Manager is not available in this logon session")
 )
 
 // IsUnavailable reports whether err means the keychain could not be reached
@@ -85,13 +98,16 @@ var (
 func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
 
 // Store is what the rest of the program uses. Keys are printable ASCII,
-// shorter than 200 bytes. Values are arbitrary bytes (in practice JSON of a
-// few KB).
+// shorter than 200 bytes (and at most 500 once percent-encoded, see
+// ItemName). Values are arbitrary bytes (in practice JSON of a few KB), at
+// most 64 KiB once encoded.
 type Store interface {
 	// Get returns the value under key: ErrNotFound, ErrCorrupt, or an error
-	// wrapping ErrUnavailable when there is none to return.
+	// wrapping ErrUnavailable when there is none to return. An item over
+	// the size bounds is ErrCorrupt.
 	Get(ctx context.Context, key string) ([]byte, error)
-	// Set stores value under key, replacing any previous value.
+	// Set stores value under key, replacing any previous value; a value
+	// over the size bounds is ErrTooLarge.
 	Set(ctx context.Context, key string, value []byte) error
 	// Delete removes key and its parts. Deleting a missing key is not an
 	// error.
@@ -128,11 +144,34 @@ type Backend interface {
 }
 
 // contextBackend is implemented by backends that can bound a Get by a
-// context themselves (the Linux Secret Service reader). Store still runs
-// every call in its own goroutine, so a backend without it is bounded too;
-// this only lets the backend stop its own work early.
+// context themselves (the Linux Secret Service reader, the macOS security
+// command, which is killed when ctx ends). Store still runs every call in
+// its own goroutine, so a backend without it is bounded too; this lets the
+// backend stop its own work early. getContext returns an *itemTooLarge for
+// an item it found to be over maxValue, having read no more of it than
+// that.
 type contextBackend interface {
 	getContext(ctx context.Context, service, user string) (string, error)
+}
+
+// itemTooLarge is a backend item over the read bound: what held it (the
+// item, or what the backend stopped reading: a D-Bus reply, a command's
+// output) has size bytes (0: unknown, where reading stopped), more than
+// max.
+type itemTooLarge struct {
+	what      string // "" for the item itself
+	size, max int64
+}
+
+func (e *itemTooLarge) Error() string {
+	what := e.what
+	if what == "" {
+		what = "an item"
+	}
+	if e.size == 0 {
+		return fmt.Sprintf("%s of more than %d bytes, over the bound", what, e.max)
+	}
+	return fmt.Sprintf("%s of %d bytes, over the bound of %d", what, e.size, e.max)
 }
 
 // probeBackend is implemented by backends that can tell whether items can
@@ -148,10 +187,29 @@ const (
 	b64Prefix    = prefix + "b64:"
 	markerPrefix = prefix + "chunks:v1:"
 
-	genLen    = 8       // hex digits of a chunk generation
-	minPart   = 256     // smallest part Set will split into before giving up
-	maxParts  = 4096    // most parts a head may name; bounds what a corrupt head can make Get read
+	genLen  = 8   // hex digits of a chunk generation
+	minPart = 256 // smallest part Set will split into before giving up
+
+	// maxValue bounds a value's stored form (encodeValue's result), in one
+	// item or summed over its parts: Set refuses a larger one
+	// (ErrTooLarge) and Get stops reading an item or parts beyond it
+	// (ErrCorrupt). The largest value sso-credproc stores is a token:
+	// JSON of an access and a refresh token of 1 to 2 KB each, under 6 KB;
+	// this is ten times that.
+	maxValue = 64 << 10
+	// maxParts bounds the parts a head may name, so a corrupt head makes
+	// Get read at most this many items more. 64 KiB in the parts of the
+	// macOS keychain (DefaultMaxItem 2048) is 32 parts; Windows' 2496
+	// make 27; Linux keeps every value in one item. A real value needs 1
+	// to 3.
+	maxParts = 32
+
 	maxKeyLen = 200 - 1 // keys are shorter than 200 bytes
+	// maxNameLen bounds an item name (ItemName): Windows refuses a
+	// credential whose UserName is over 513 characters
+	// (CRED_MAX_USERNAME_LENGTH, wincred.h), and a part's name adds
+	// "#<8 hex>/<up to 2 digits>" to it.
+	maxNameLen = 500
 	// readAttempts is how often Get reads the head of a chunked value whose
 	// parts are missing or damaged, as long as the head keeps changing
 	// (concurrent writers), before it reports ErrCorrupt.
@@ -161,17 +219,33 @@ const (
 // New returns a Store over b for the given service name. maxItem is the
 // largest string one backend item may hold (0 = no limit).
 //
-// A value whose encoding fits maxItem is one item under key: one read. A
-// larger one is written as parts under fresh names key#<gen>/<i> first, then
-// the head under key names them (see the package documentation), then the
-// previous generation's parts are deleted. A reader reads the head, then the
-// parts it names, and checks the whole value against the head's SHA-256: a
-// missing part or a bad sum makes it read the head again (a writer may just
-// have replaced it) and report ErrCorrupt if that does not help. A writer
-// that dies half way leaves unreferenced parts behind, never a broken value.
+// A value whose encoding fits maxItem is one item, named after the key
+// (ItemName): one read. A larger one is written as parts under fresh names
+// <name>#<gen>/<i> first, then the head under the name names them (see the
+// package documentation). A reader reads the head, then the parts it
+// names, and checks the whole value against the head's SHA-256: a missing
+// part or a bad sum makes it read the head again (a writer may just have
+// replaced it) and report ErrCorrupt if that does not help. A writer that
+// dies half way leaves unreferenced parts behind, never a broken value.
+//
+// Parts that no head names any more are deleted by the writer that
+// replaced the head: those of the head it read before writing its parts,
+// those of the head it reads again just before writing its own, and its
+// own parts if, read once more after its head was written, the head is
+// another writer's. Parts are left behind only by a writer that dies, and
+// where another writer's head was written and read back entirely between
+// a writer's last read of the head and its own head landing: no backend
+// here can be told to replace an item only if it still holds what was
+// read, nor (macOS, Windows through go-keyring) list items. The parts of a
+// head over the bounds are not deleted either: that would cost what
+// reading them would.
 //
 // If the backend refuses an item as too big (keyring.ErrSetDataTooBig), Set
-// halves the part size and writes the parts again, down to 256 bytes.
+// writes the parts again in half the size (but not less than 32 parts
+// need), down to 256 bytes.
+//
+// Items that versions before ItemName kept under the key itself are read
+// when the key's own item is missing, and deleted by Set and Delete.
 //
 // Calls are bounded only by their context; [Open] adds a default timeout.
 func New(b Backend, service string, maxItem int) Store {
@@ -186,22 +260,34 @@ type store struct {
 }
 
 func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := checkKey(key); err != nil {
+	name, err := ItemName(key)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 
-	head, err := s.get(ctx, key, "")
+	v, err := s.read(ctx, name)
+	if legacy, ok := legacyName(key); ok && errors.Is(err, ErrNotFound) {
+		// Not moved here: a concurrent Set of a newer value could be
+		// overwritten. The next Set writes the name and deletes this.
+		return s.read(ctx, legacy)
+	}
+	return v, err
+}
+
+// read returns the value whose head is the item name.
+func (s *store) read(ctx context.Context, name string) ([]byte, error) {
+	head, err := s.get(ctx, name, "")
 	if err != nil {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		v, err := s.decode(ctx, key, head)
+		v, err := s.decode(ctx, name, head)
 		if !errors.Is(err, ErrCorrupt) || attempt == readAttempts {
 			return v, err
 		}
-		again, gerr := s.get(ctx, key, "")
+		again, gerr := s.get(ctx, name, "")
 		if gerr != nil {
 			return nil, gerr // deleted meanwhile: ErrNotFound
 		}
@@ -213,7 +299,12 @@ func (s *store) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 // decode turns a head item into the value, reading parts if it is a marker.
-func (s *store) decode(ctx context.Context, key, head string) ([]byte, error) {
+// It reads no part of a head that names more than maxParts, and no part
+// after those that hold more than maxValue bytes.
+func (s *store) decode(ctx context.Context, name, head string) ([]byte, error) {
+	if len(head) > maxValue {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, &itemTooLarge{size: int64(len(head)), max: maxValue})
+	}
 	m, isMarker, err := parseMarker(head)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -228,12 +319,15 @@ func (s *store) decode(ctx context.Context, key, head string) ([]byte, error) {
 
 	var whole []byte
 	for i := range m.n {
-		p, err := s.get(ctx, partName(key, m.gen, i), partOf("read", i, m.n))
+		p, err := s.get(ctx, partName(name, m.gen, i), partOf("read", i, m.n))
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: part %d of %d is missing", ErrCorrupt, i+1, m.n)
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(whole)+len(p) > maxValue {
+			return nil, fmt.Errorf("%w: parts 1 to %d of %d hold more than %d bytes", ErrCorrupt, i+1, m.n, maxValue)
 		}
 		whole = append(whole, p...)
 	}
@@ -251,26 +345,40 @@ func (s *store) decode(ctx context.Context, key, head string) ([]byte, error) {
 }
 
 func (s *store) Set(ctx context.Context, key string, value []byte) error {
-	if err := checkKey(key); err != nil {
+	name, err := ItemName(key)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 
-	// The previous head says which parts become garbage once the new head
-	// is in place.
-	old, err := s.get(ctx, key, "")
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err := s.write(ctx, name, value); err != nil {
 		return err
 	}
-	oldMarker, _, _ := parseMarker(old)
+	if legacy, ok := legacyName(key); ok {
+		s.remove(ctx, legacy) // best effort: the value is in place
+	}
+	return nil
+}
 
+// write stores value under the item name.
+func (s *store) write(ctx context.Context, name string, value []byte) error {
 	enc := encodeValue(value)
+	if len(enc) > maxValue {
+		return fmt.Errorf("%w: it takes %d bytes, more than %d", ErrTooLarge, len(enc), maxValue)
+	}
+	// The previous head says which parts become garbage once the new head
+	// is in place.
+	old, err := s.headMarker(ctx, name)
+	if err != nil {
+		return err
+	}
+
 	part := s.maxItem
 	if s.maxItem == 0 || len(enc) <= s.maxItem {
-		err := s.set(ctx, key, "", enc)
+		err := s.set(ctx, name, "", enc)
 		if err == nil {
-			s.deleteParts(ctx, key, oldMarker)
+			s.deleteParts(ctx, name, old)
 			return nil
 		}
 		if !errors.Is(err, keyring.ErrSetDataTooBig) {
@@ -278,13 +386,16 @@ func (s *store) Set(ctx context.Context, key string, value []byte) error {
 		}
 		part = len(enc) / 2
 	}
-	return s.setChunked(ctx, key, value, enc, part, oldMarker)
+	return s.writeChunked(ctx, name, value, enc, part, old)
 }
 
-func (s *store) setChunked(ctx context.Context, key string, value []byte, enc string, part int, old marker) error {
+func (s *store) writeChunked(ctx context.Context, name string, value []byte, enc string, part int, old marker) error {
 	m := marker{gen: newGen(), sum: sha256.Sum256(value)}
 	written := 0 // parts 0..written-1 of m.gen may exist
-	cleanup := func() { s.deleteParts(ctx, key, marker{gen: m.gen, n: written}) }
+	// Parts written before a failure are deleted; if ctx has ended, the
+	// deletes are not even tried, and a write still under way in the
+	// backend may land after them anyway.
+	cleanup := func() { s.deleteParts(ctx, name, marker{gen: m.gen, n: written}) }
 	for {
 		if part < minPart {
 			cleanup()
@@ -293,11 +404,11 @@ func (s *store) setChunked(ctx context.Context, key string, value []byte, enc st
 		parts := split(enc, part)
 		if len(parts) > maxParts {
 			cleanup()
-			return fmt.Errorf("%w: %d bytes need more than %d parts", ErrTooLarge, len(enc), maxParts)
+			return fmt.Errorf("%w: %d bytes need more than %d parts of the %d bytes the keychain takes", ErrTooLarge, len(enc), maxParts, part)
 		}
 		var err error
 		for i, p := range parts {
-			if err = s.set(ctx, partName(key, m.gen, i), partOf("write", i, len(parts)), p); err != nil {
+			if err = s.set(ctx, partName(name, m.gen, i), partOf("write", i, len(parts)), p); err != nil {
 				break
 			}
 			written = max(written, i+1)
@@ -310,37 +421,95 @@ func (s *store) setChunked(ctx context.Context, key string, value []byte, enc st
 			cleanup()
 			return err
 		}
-		part /= 2
+		part = smallerPart(len(enc), part)
 	}
-	if err := s.set(ctx, key, "", m.String()); err != nil {
+	// The head as it is now, after the parts: another writer may have
+	// replaced old meanwhile, and its parts are garbage once ours is in.
+	cur, err := s.headMarker(ctx, name)
+	if err != nil {
 		cleanup()
 		return err
 	}
-	s.deleteParts(ctx, key, old)
+	if err := s.set(ctx, name, "", m.String()); err != nil {
+		cleanup()
+		return err
+	}
+	s.deleteParts(ctx, name, old)
+	if cur.gen != old.gen {
+		s.deleteParts(ctx, name, cur)
+	}
+	// A writer that read the head before ours landed and wrote its own
+	// after it does not know our parts: if the head is not ours now, they
+	// are garbage (a reader that got our head reads the head again when a
+	// part is missing).
+	now, err := s.get(ctx, name, "")
+	if err == nil && now != m.String() || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		s.deleteParts(ctx, name, m)
+	}
 	return nil
 }
 
+// smallerPart is the part size to try after the backend refused parts of
+// size part for a value of n encoded bytes: half of it, but no less than
+// what n needs in maxParts parts (split cuts a part up to
+// utf8.UTFMax-1 bytes short), and less than part.
+func smallerPart(n, part int) int {
+	need := (n+maxParts-1)/maxParts + utf8.UTFMax - 1
+	if next := max(part/2, need); next < part {
+		return next
+	}
+	return part / 2 // over maxParts: the loop reports ErrTooLarge
+}
+
+// headMarker reads the head under name and returns the marker it holds, or
+// a zero marker if there is none, it is a plain value or it is corrupt.
+// The error is one that makes the keychain unusable (ErrUnavailable).
+func (s *store) headMarker(ctx context.Context, name string) (marker, error) {
+	head, err := s.get(ctx, name, "")
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+		return marker{}, nil
+	}
+	if err != nil {
+		return marker{}, err
+	}
+	m, _, _ := parseMarker(head)
+	return m, nil
+}
+
 func (s *store) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
+	name, err := ItemName(key)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 
-	head, err := s.get(ctx, key, "")
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	if err := s.remove(ctx, name); err != nil {
 		return err
 	}
-	// The head goes first: a crash after it leaves only unreferenced parts.
-	if err := s.del(ctx, key, ""); err != nil {
+	if legacy, ok := legacyName(key); ok {
+		return s.remove(ctx, legacy)
+	}
+	return nil
+}
+
+// remove deletes the head under name and the parts it names. A head over
+// the bounds is deleted without its parts being known.
+func (s *store) remove(ctx context.Context, name string) error {
+	head, err := s.get(ctx, name, "")
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil && !errors.Is(err, ErrCorrupt):
 		return err
 	}
 	m, _, _ := parseMarker(head)
+	// The head goes first: a crash after it leaves only unreferenced parts.
+	if err := s.del(ctx, name, ""); err != nil {
+		return err
+	}
 	for i := range m.n {
-		if err := s.del(ctx, partName(key, m.gen, i), partOf("delete", i, m.n)); err != nil {
+		if err := s.del(ctx, partName(name, m.gen, i), partOf("delete", i, m.n)); err != nil {
 			return err
 		}
 	}
@@ -444,16 +613,22 @@ func (s *store) del(ctx context.Context, user, what string) error {
 }
 
 // mapErr turns a backend error into the package's: keyring.ErrNotFound
-// becomes ErrNotFound and anything else an *unavailableError with its cause,
-// classified by the platform's classify. Backend errors never carry the
-// value, so neither does the result.
+// becomes ErrNotFound, an *itemTooLarge ErrCorrupt, and anything else an
+// *unavailableError with its cause, classified by the platform's classify.
+// Backend errors never carry the value, so neither does the result.
 func (s *store) mapErr(what string, err error) error {
 	var ue *unavailableError
+	var big *itemTooLarge
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, keyring.ErrNotFound):
 		return ErrNotFound
+	case errors.As(err, &big):
+		if what != "" {
+			return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, big)
+		}
+		return fmt.Errorf("%w: %v", ErrCorrupt, big)
 	case errors.As(err, &ue):
 		if ue.what == "" && what != "" {
 			return &unavailableError{what: what, cause: ue.cause}
@@ -541,8 +716,10 @@ func checkKey(key string) error {
 	return nil
 }
 
-func partName(key, gen string, i int) string {
-	return fmt.Sprintf("%s#%s/%d", key, gen, i)
+// partName is the item name of part i of a chunked value whose head is
+// the item name.
+func partName(name, gen string, i int) string {
+	return fmt.Sprintf("%s#%s/%d", name, gen, i)
 }
 
 func newGen() string {

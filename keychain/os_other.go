@@ -6,13 +6,9 @@ package keychain
 // Service has no practical limit, so every value is one item.
 const DefaultMaxItem = 0
 
-var osHints = &otherHints
-
 func classify(err error) error { return err }
 
-// newOSBackend is go-keyring, which uses the Secret Service on the BSDs
-// and fails with keyring.ErrUnsupportedPlatform elsewhere.
+// newOSBackend is go-keyring: the Secret Service on the BSDs it supports
+// in this build (os_bsd.go), keyring.ErrUnsupportedPlatform on every call
+// elsewhere (os_nokeychain.go).
 func newOSBackend() Backend { return goKeyring{} }
-
-// BackendName names the OS keychain for people (status).
-const BackendName = "the OS keychain (go-keyring)"

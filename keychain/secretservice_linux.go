@@ -55,6 +55,14 @@ const (
 // An item that is only in a locked collection is read with go-keyring's Get,
 // which unlocks it (and may prompt). Items outside "login" cost one more
 // round trip, once, to learn which collection go-keyring uses.
+//
+// The Secret Service cannot be asked how large an item is, and sends its
+// secret in one D-Bus message; so the connection is made through
+// boundedConn, which refuses a message over maxMessage bytes as soon as
+// its first 16 bytes have come, before godbus reads and decodes the rest
+// (a byte at a time: 20 MB took 20 s and 750 MB). The Get then fails with
+// an *itemTooLarge and the next one connects again. (go-keyring's Get, used
+// for an item in a locked collection, reads any size.)
 type secretService struct {
 	fallback func(service, user string) (string, error)
 	set      func(service, user, password string) error
@@ -150,7 +158,7 @@ func (s *secretService) getContext(ctx context.Context, service, user string) (s
 				return err
 			})
 			return v, err
-		case err == nil, errors.Is(err, keyring.ErrNotFound), ctx.Err() != nil:
+		case err == nil, errors.Is(err, keyring.ErrNotFound), ctx.Err() != nil, errors.As(err, new(*itemTooLarge)):
 			return v, err
 		case attempt == 2 || fresh && !transient(err):
 			return "", err
@@ -184,6 +192,9 @@ func (s *secretService) read(ctx context.Context, service, user string) (v strin
 	defer func() {
 		switch {
 		case err == nil, ctx.Err() != nil, errors.Is(err, errFallback), errors.Is(err, keyring.ErrNotFound):
+		case errors.As(err, new(*itemTooLarge)):
+			// A reply over the bound has closed the connection (see
+			// boundedConn); one over maxValue only has not.
 		case transient(err):
 			s.forgetSession(conn)
 		default:
@@ -225,6 +236,9 @@ func (s *secretService) read(ctx context.Context, service, user string) (v strin
 	sec, ok := secrets[item]
 	if !ok {
 		return "", fresh, errFallback // locked or deleted since the search
+	}
+	if len(sec.Value) > maxValue {
+		return "", fresh, &itemTooLarge{size: int64(len(sec.Value)), max: maxValue}
 	}
 	return string(sec.Value), fresh, nil
 }
@@ -304,7 +318,7 @@ func (s *secretService) connect(ctx context.Context) (conn *dbus.Conn, session d
 	if err != nil {
 		return nil, "", nil, err
 	}
-	conn, err = dbus.Dial(addr, s.opts...)
+	conn, err = s.dial(addr)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("%w: %w", ErrNoSessionBus, err) // err names the address
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,11 +121,11 @@ func TestSecretServiceRoundTrip(t *testing.T) {
 				t.Fatalf("Get = %d bytes, %v; want the %d set", len(got), err, len(v))
 			}
 			// The fast path reads what go-keyring reads.
-			fast, err := b.Get(svc, key)
+			fast, err := b.Get(svc, nameOf(key))
 			if err != nil {
 				t.Fatal(err)
 			}
-			slow, err := keyring.Get(svc, key)
+			slow, err := keyring.Get(svc, nameOf(key))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +138,7 @@ func TestSecretServiceRoundTrip(t *testing.T) {
 			if _, err := s.Get(ctx, key); err != ErrNotFound {
 				t.Errorf("Get after Delete: %v, want ErrNotFound", err)
 			}
-			if _, err := keyring.Get(svc, key); err != keyring.ErrNotFound {
+			if _, err := keyring.Get(svc, nameOf(key)); err != keyring.ErrNotFound {
 				t.Errorf("go-keyring Get after Delete: %v", err)
 			}
 		})
@@ -156,7 +157,7 @@ func TestSecretServiceChunked(t *testing.T) {
 	if err := s.Set(ctx, key, v); err != nil {
 		t.Fatal(err)
 	}
-	head, err := keyring.Get(svc, key)
+	head, err := keyring.Get(svc, nameOf(key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestSecretServiceChunked(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range mk.n {
-		if _, err := keyring.Get(svc, partName(key, mk.gen, i)); err != keyring.ErrNotFound {
+		if _, err := keyring.Get(svc, partName(nameOf(key), mk.gen, i)); err != keyring.ErrNotFound {
 			t.Errorf("part %d after overwrite: %v", i, err)
 		}
 	}
@@ -183,12 +184,12 @@ func TestSecretServiceChunked(t *testing.T) {
 	if err := s.Set(ctx, key, v); err != nil {
 		t.Fatal(err)
 	}
-	mk, _, _ = parseMarker(must(keyring.Get(svc, key)))
+	mk, _, _ = parseMarker(must(keyring.Get(svc, nameOf(key))))
 	if err := s.Delete(ctx, key); err != nil {
 		t.Fatal(err)
 	}
 	for i := range mk.n {
-		if _, err := keyring.Get(svc, partName(key, mk.gen, i)); err != keyring.ErrNotFound {
+		if _, err := keyring.Get(svc, partName(nameOf(key), mk.gen, i)); err != keyring.ErrNotFound {
 			t.Errorf("part %d after Delete: %v", i, err)
 		}
 	}
@@ -235,7 +236,7 @@ func TestSecretServiceCalls(t *testing.T) {
 	calls := countCalls(b)
 	s := New(b, svc, 0)
 	key := testKey(t, s)
-	if err := keyring.Set(svc, key, "v"); err != nil {
+	if err := keyring.Set(svc, nameOf(key), "v"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -275,7 +276,7 @@ func TestSecretServiceCalls(t *testing.T) {
 func TestSecretServiceOpenSessionAfterSearch(t *testing.T) {
 	needSecretService(t)
 	key := testKey(t, New(newSecretService(), svc, 0))
-	if err := keyring.Set(svc, key, "v"); err != nil {
+	if err := keyring.Set(svc, nameOf(key), "v"); err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
@@ -301,7 +302,7 @@ func TestSecretServiceOpenSessionAfterSearch(t *testing.T) {
 				events = append(events, "reply SearchItems")
 			}
 		}))
-	if got, err := b.Get(svc, key); got != "v" || err != nil {
+	if got, err := b.Get(svc, nameOf(key)); got != "v" || err != nil {
 		t.Fatalf("Get = %q, %v", got, err)
 	}
 	mu.Lock()
@@ -380,7 +381,7 @@ func TestSecretServiceLocked(t *testing.T) {
 	}
 	ctx := context.Background()
 	key := testKey(t, New(newSecretService(), svc, 0))
-	if err := keyring.Set(svc, key, "v"); err != nil {
+	if err := keyring.Set(svc, nameOf(key), "v"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -738,11 +739,10 @@ func waitProbe(t *testing.T, s Prober) error {
 // and the hint's command starts one that works.
 func TestSecretServiceRuntimeDirBus(t *testing.T) {
 	p := startPrivateBus(t, false)
-	if err := os.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus"); err == nil {
-		t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-		if got, err := sessionBus(); got != "unix:path=/nonexistent/bus" || err != nil {
-			t.Errorf("sessionBus with DBUS_SESSION_BUS_ADDRESS set = %q, %v; want the variable's", got, err)
-		}
+	// t.Setenv first: it restores the value it finds.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+	if got, err := sessionBus(); got != "unix:path=/nonexistent/bus" || err != nil {
+		t.Errorf("sessionBus with DBUS_SESSION_BUS_ADDRESS set = %q, %v; want the variable's", got, err)
 	}
 	p.use(t, true)
 	want := "unix:path=" + filepath.Join(p.run, "bus")
@@ -889,4 +889,81 @@ func TestSecretServiceUnlockHint(t *testing.T) {
 	if err := s.Set(ctx, "k", []byte("v")); err != nil {
 		t.Errorf("Set after unlocking: %v", err)
 	}
+}
+
+// TestSecretServiceBounds checks the read bounds against the real Secret
+// Service: an item over maxMessage is refused from the reply's first bytes,
+// without godbus reading it (which took 20 s and 750 MB for 20 MB); one
+// over maxValue is refused once read; a head naming too many parts costs
+// two reads; each is then overwritten, and the next read connects again.
+func TestSecretServiceBounds(t *testing.T) {
+	needSecretService(t)
+	ctx := context.Background()
+	b := newSecretService()
+	defer b.close()
+	calls := countCalls(b)
+	s := New(b, svc, 0)
+	key := testKey(t, s)
+	for _, tc := range []struct {
+		name, item string
+		refused    bool // before godbus reads it
+	}{
+		{"maxValue", strings.Repeat("x", maxValue), false},
+		{"just over maxValue", strings.Repeat("x", maxValue+100), false},
+		{"2 MiB", strings.Repeat("x", 2<<20), true},
+		{"head naming 4096 parts", marker{gen: "0123abcd", n: 4096}.String(), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := keyring.Set(svc, nameOf(key), tc.item); err != nil {
+				t.Fatal(err)
+			}
+			calls()
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			got, err := s.Get(ctx, key)
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("Get: %v, %d bytes allocated, calls %v", took, alloc, calls())
+			if len(tc.item) == maxValue {
+				if err != nil || string(got) != tc.item {
+					t.Fatalf("Get = %d bytes, %v; want the item", len(got), err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Get: %v, want ErrCorrupt", err)
+			}
+			if tc.refused {
+				if alloc > uint64(len(tc.item)/2) {
+					t.Errorf("Get allocated %d bytes for an item of %d", alloc, len(tc.item))
+				}
+				if _, err := b.getContext(ctx, svc, nameOf(key)); !errors.As(err, new(*itemTooLarge)) {
+					t.Errorf("backend read: %v, want an *itemTooLarge", err)
+				}
+			}
+			if err := s.Set(ctx, key, []byte("small")); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Get(ctx, key); string(got) != "small" || err != nil {
+				t.Errorf("Get after Set = %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// TestSecretServiceRacingWriters runs the races of TestRacingWriters
+// against the real Secret Service.
+func TestSecretServiceRacingWriters(t *testing.T) {
+	needSecretService(t)
+	b := newSecretService()
+	defer b.close()
+	t.Run("their Set while we write parts", func(t *testing.T) {
+		checkRace(t, b, testKey(t, New(b, svc, 300)), raceTheirSetWhileWeWriteParts, true)
+	})
+	t.Run("their head lands after ours", func(t *testing.T) {
+		checkRace(t, b, testKey(t, New(b, svc, 300)), raceTheirHeadAfterOurs, false)
+	})
 }

@@ -6,9 +6,12 @@ package profile
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sso-credproc/sso-credproc/internal/browser"
 )
 
 // Policy is how sso-credproc signs in and when what it cached still counts
@@ -39,10 +42,16 @@ type Policy struct {
 	// (~/.aws/sso/cache) for tools that read only that file
 	// (sso_credproc_export_aws_cli_cache; login --export-aws-cli-cache).
 	ExportAWSCLICache bool
-	// Browser is the command that opens sign-in pages, as a $BROWSER
-	// entry ("%s" stands for the URL, else it is appended); "" means
-	// $BROWSER or the platform's opener (sso_credproc_browser, --browser).
+	// Browser is the command that opens sign-in pages, read as a $BROWSER
+	// value is (browser.ParseBrowser: "%s" stands for the URL, else it is
+	// appended); "" means $BROWSER or the platform's opener
+	// (sso_credproc_browser, --browser).
 	Browser string
+	// FileStore: keep tokens and credentials in the age-encrypted file
+	// store (package filestore) instead of the OS keychain
+	// (sso_credproc_store = file or keychain; --store; SSO_CREDPROC_STORE,
+	// which wins over the config file and loses to the flag).
+	FileStore bool
 }
 
 // DefaultPolicy applies where neither the config nor a flag says otherwise.
@@ -66,6 +75,9 @@ type policySetting struct {
 	// UseDeviceCode nor a duration: it sets pol, or returns what is wrong
 	// with text and a hint.
 	parse func(pol *Policy, text string) (msg, hint string)
+	// env, when set, is an environment variable that overrides the config
+	// file (not the flag).
+	env string
 }
 
 var policySettings = []policySetting{
@@ -109,10 +121,34 @@ var policySettings = []policySetting{
 	{key: "sso_credproc_browser", flag: "--browser",
 		flagValue: func(o *Overrides) *string { return o.Browser },
 		parse: func(p *Policy, text string) (string, string) {
+			const hint = `a command such as firefox or "open -a Safari %s" ("%s" stands for the URL)`
 			if strings.TrimSpace(text) == "" || strings.ContainsAny(text, "\x00\n\r") {
-				return "is not a command", `a command such as firefox or "open -a Safari %s" ("%s" stands for the URL)`
+				return "is not a command", hint
+			}
+			// Read as the browser will read it, on this OS (any URL will do).
+			for _, e := range browser.ParseBrowser(runtime.GOOS, text, "https://example.com/") {
+				switch {
+				case e.Err == nil:
+				case e.Text == strings.TrimSpace(text):
+					return fmt.Sprintf("is not a command: %v", e.Err), hint
+				default:
+					return fmt.Sprintf("is not a command: its entry %q: %v", e.Text, e.Err), hint
+				}
 			}
 			p.Browser = text
+			return "", ""
+		}},
+	{key: "sso_credproc_store", flag: "--store", env: "SSO_CREDPROC_STORE",
+		flagValue: func(o *Overrides) *string { return o.Store },
+		parse: func(p *Policy, text string) (string, string) {
+			switch strings.ToLower(text) {
+			case "file":
+				p.FileStore = true
+			case "keychain":
+				p.FileStore = false
+			default:
+				return "is not keychain or file", "keychain: the OS keychain (the default); file: files encrypted with age, for machines without a keychain (see \"Headless machines\" in the README)"
+			}
 			return "", ""
 		}},
 }
@@ -157,14 +193,15 @@ func (ov *Overrides) Check() error {
 }
 
 // resolvePolicy lays the sso-session's sso_credproc_* keys, then the
-// profile's, then the flags over DefaultPolicy. Every value given is
+// profile's, then a setting's environment variable (env), then the flags
+// over DefaultPolicy. Every value given is
 // checked, also one that a later source overrides, and an
 // sso_credproc_* key that sso-credproc does not know is an error.
 //
 // botocore calls a key that the profile and its sso-session both hold with
 // different values inconsistent; for sso_credproc_* keys, which botocore
 // never reads, the profile's value wins instead.
-func resolvePolicy(file string, sect, session *section, ov *Overrides) (Policy, error) {
+func resolvePolicy(file string, sect, session *section, ov *Overrides, env func(string) string) (Policy, error) {
 	pol := DefaultPolicy
 	for _, s := range []*section{session, sect} {
 		if s == nil {
@@ -197,9 +234,31 @@ func resolvePolicy(file string, sect, session *section, ov *Overrides) (Policy, 
 			if err := st.apply(&pol, *v, origin{flag: st.flag}, ""); err != nil {
 				return pol, err
 			}
+		} else if v := envValue(env, st.env); v != "" {
+			if err := st.apply(&pol, v, origin{flag: st.env}, ""); err != nil {
+				return pol, err
+			}
 		}
 	}
 	return pol, nil
+}
+
+// FileStoreChosen reports whether --store (ov.Store) or, without it,
+// SSO_CREDPROC_STORE choose the file store, for commands that resolve no
+// profile (status). An invalid value is an *Error naming the flag or the
+// variable.
+func FileStoreChosen(ov *Overrides, env func(string) string) (bool, error) {
+	pol, err := resolvePolicy("", nil, nil, &Overrides{Store: ov.Store}, env)
+	return pol.FileStore, err
+}
+
+// envValue is the value of the environment variable name ("" when name is
+// "" or the variable is unset or empty).
+func envValue(env func(string) string, name string) string {
+	if name == "" || env == nil {
+		return ""
+	}
+	return env(name)
 }
 
 func findSetting(key string) *policySetting {

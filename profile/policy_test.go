@@ -166,6 +166,12 @@ func TestPolicyErrors(t *testing.T) {
 			want: wantErr{"", "", "--refresh-window", `"25h" is more than 24h`, ""}},
 		{name: "--use-device-code=1", ov: Overrides{UseDeviceCode: str("1")},
 			want: wantErr{"", "", "--use-device-code", `"1" is not true or false`, "--use-device-code=false"}},
+		{name: "a browser command with an open quote", profile: "sso_credproc_browser = firefox '%s\n",
+			want: wantErr{"config", prof, "sso_credproc_browser", `"firefox '%s" is not a command: a quote is not closed`, "open -a Safari %s"}},
+		{name: "a browser list with a bad entry", profile: "sso_credproc_browser = firefox" + string(filepath.ListSeparator) + "b %s %s\n",
+			want: wantErr{"config", prof, "sso_credproc_browser", `is not a command: its entry "b %s %s": "%s" appears more than once`, "open -a Safari %s"}},
+		{name: "--browser with %s inside a word", ov: Overrides{Browser: str("chromium --app=%s")},
+			want: wantErr{"", "", "--browser", `"%s" must be an argument of its own`, "open -a Safari %s"}},
 		{name: "flags are checked before the file is read", text: "[profile x\n", ov: Overrides{MinCredentialTTL: str("-1s")},
 			want: wantErr{"", "", "--min-credential-ttl", "is negative", ""}},
 	}
@@ -320,5 +326,60 @@ func TestParseDuration(t *testing.T) {
 		if d, err := parseDuration(in); err == nil {
 			t.Errorf("parseDuration(%q) = %v, want an error", in, d)
 		}
+	}
+}
+
+// sso_credproc_store: the profile over its sso-session, SSO_CREDPROC_STORE
+// over both, --store over everything; bad values are errors wherever they
+// are.
+func TestStoreSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name, profile, sess, env string
+		flag                     *string
+		want                     bool
+	}{
+		{name: "default: the keychain"},
+		{name: "in the sso-session", sess: "sso_credproc_store = file\n", want: true},
+		{name: "the profile over the sso-session", profile: "sso_credproc_store = keychain\n", sess: "sso_credproc_store = file\n"},
+		{name: "any case", profile: "sso_credproc_store = File\n", want: true},
+		{name: "the variable over the config", profile: "sso_credproc_store = keychain\n", env: "file", want: true},
+		{name: "the variable over the config, back", profile: "sso_credproc_store = file\n", env: "keychain"},
+		{name: "the flag over the variable", env: "file", flag: str("keychain")},
+		{name: "the flag over the config", profile: "sso_credproc_store = keychain\n", flag: str("file"), want: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _, err := loadText(t, ssoConfig(tc.profile, tc.sess), "dev-sso", Overrides{Store: tc.flag}, map[string]string{"SSO_CREDPROC_STORE": tc.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Policy.FileStore != tc.want {
+				t.Errorf("FileStore = %v, want %v", p.Policy.FileStore, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, profile, env string
+		flag               *string
+		want               wantErr
+	}{
+		{name: "config", profile: "sso_credproc_store = disk\n",
+			want: wantErr{"config", "profile dev-sso", "sso_credproc_store", `"disk" is not keychain or file`, "Headless machines"}},
+		{name: "variable", env: "files",
+			want: wantErr{"", "", "SSO_CREDPROC_STORE", `"files" is not keychain or file`, "keychain: the OS keychain"}},
+		{name: "flag", flag: str("vault"),
+			want: wantErr{"", "", "--store", `"vault" is not keychain or file`, "file: files encrypted with age"}},
+		{name: "a bad config value under a good flag", profile: "sso_credproc_store = disk\n", flag: str("file"),
+			want: wantErr{"config", "profile dev-sso", "sso_credproc_store", `"disk"`, ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, path, err := loadText(t, ssoConfig(tc.profile, ""), "dev-sso", Overrides{Store: tc.flag}, map[string]string{"SSO_CREDPROC_STORE": tc.env})
+			if p != nil {
+				t.Fatalf("Load returned a profile: %+v", p.Policy)
+			}
+			tc.want.check(t, err, path)
+		})
+	}
+	if err := (&Overrides{Store: str("nope")}).Check(); err == nil {
+		t.Error("Overrides.Check accepts --store nope")
 	}
 }

@@ -83,6 +83,8 @@ type Overrides struct {
 	Login, Browser *string
 	// ExportAWSCLICache is --export-aws-cli-cache ("true" or "false").
 	ExportAWSCLICache *string
+	// Store is --store ("keychain" or "file").
+	Store *string
 }
 
 // Selects reports whether the overrides name something to sign in to
@@ -443,7 +445,7 @@ func resolve(cfg *config, sect *section, name string, ov Overrides, env func(str
 	}
 
 	var err error
-	if p.Policy, err = resolvePolicy(file, sect, session, &ov); err != nil {
+	if p.Policy, err = resolvePolicy(file, sect, session, &ov, env); err != nil {
 		return nil, err
 	}
 	if p.UseFIPS, err = boolSetting(file, sect, env, "AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"); err != nil {

@@ -26,6 +26,23 @@ const (
 	GrantRefreshToken      = "refresh_token"
 )
 
+// Bounds on lifetimes the service states, shared by the client that checks
+// its answers and the cache that checks what it reads back from the
+// keychain (an item written by an older version, or by someone else).
+const (
+	// MaxRegistration bounds a client registration's clientSecretExpiresAt:
+	// SSO OIDC registers clients for 90 days (RegisterClient, IAM Identity
+	// Center docs); one more day allows for clock skew.
+	MaxRegistration = 91 * 24 * time.Hour
+	// MaxRoleSession bounds role credentials' expiration: at most 12 hours
+	// (the longest permission-set session duration, IAM Identity Center
+	// docs) plus 15 minutes of clock skew.
+	MaxRoleSession = 12*time.Hour + 15*time.Minute
+	// MaxTokenLifetime caps an access token's expiresIn (IAM Identity
+	// Center issues tokens of hours); a longer one is refreshed earlier.
+	MaxTokenLifetime = 24 * time.Hour
+)
+
 // RedirectURI is the redirect URI registered for the PKCE flow; loopback
 // redirects match whatever port is used at login time (RFC 8252 §7.3).
 const RedirectURI = "http://127.0.0.1/oauth/callback"

@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -399,6 +400,57 @@ func TestCorruptItemsAreMisses(t *testing.T) {
 				if err != nil || !strings.HasPrefix(string(b), `{"version":1,`) {
 					t.Fatalf("item not rewritten: %q, %v", b, err)
 				}
+			}
+		})
+	}
+}
+
+// An item claiming a lifetime the service never grants (credentials for a
+// year, a token for a week, a registration for centuries: written by
+// someone else, or by an older version) is a miss and gets replaced; it is
+// never served after the service revoked everything.
+func TestImplausibleItemsAreMisses(t *testing.T) {
+	for _, tc := range []struct {
+		key   func() string
+		field string
+		want  string
+	}{
+		{sessionTarget.credentialsKey, "expiration", "register=1 pkce=1 device=0 refresh=0 role=2"},
+		{sessionTarget.tokenKey, "expiresAt", "register=1 pkce=2 device=0 refresh=0 role=2"},
+		{sessionTarget.registrationKey, "expiresAt", "register=2 pkce=2 device=0 refresh=0 role=2"},
+	} {
+		t.Run(strings.Split(tc.key(), "|")[2], func(t *testing.T) {
+			e := newEnv(t)
+			e.get(e.cache(), sessionTarget)
+			ctx := context.Background()
+			b, err := e.store.Get(ctx, tc.key())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			m[tc.field] = "9999-12-31T23:59:59Z"
+			b, _ = json.Marshal(m)
+			if err := e.store.Set(ctx, tc.key(), b); err != nil {
+				t.Fatal(err)
+			}
+			if tc.key() != sessionTarget.credentialsKey() {
+				e.dropCredentials()
+			}
+			if tc.key() == sessionTarget.registrationKey() {
+				if err := e.store.Delete(ctx, sessionTarget.tokenKey()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cr := e.get(e.cache(), sessionTarget)
+			if cr.Expiration.Year() == 9999 {
+				t.Error("a year-9999 item was served")
+			}
+			e.wantCounts(tc.want)
+			if b, _ := e.store.Get(ctx, tc.key()); strings.Contains(string(b), "9999-") {
+				t.Error("the implausible item was not replaced")
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/keychain"
+	"github.com/sso-credproc/sso-credproc/sso"
 )
 
 // The stored items' fixtures (testdata/items) are items as this version
@@ -47,9 +48,8 @@ func itemSeeds(f *testing.F, name string) {
 	for _, r := range [][2]string{
 		{`"version":1`, `"version":2`},
 		{`"version":1`, `"version":"1"`},
-		{`2030-01-02T03:04:05`, `0001-01-01T00:00:00`},
-		{`2030-01-02T03:04:05`, `2030-13-02T03:04:05`},
 		{`Z"`, `+23:59"`},
+		{`Z"`, `-23:59"`},
 		{`"eu-west-1"`, `"us-east-1"`},
 		{`https://d-abc.awsapps.com/start`, `https://other.awsapps.com/start`},
 		{`"111122223333"`, `"444455556666"`},
@@ -58,6 +58,11 @@ func itemSeeds(f *testing.F, name string) {
 		{`{`, `[{`},
 	} {
 		f.Add(bytes.Replace(item, []byte(r[0]), []byte(r[1]), 1))
+	}
+	// The expiry zero, impossible, and later than the service grants.
+	stamp := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d`)
+	for _, t := range []string{"0001-01-01T00:00:00", "2026-13-02T03:04:05", "2099-01-01T00:00:00", "2026-11-29T12:15:00"} {
+		f.Add(stamp.ReplaceAll(item, []byte(t)))
 	}
 	// Each string field empty in turn.
 	for _, m := range regexp.MustCompile(`"[A-Za-z]+":"[^"]+"`).FindAllIndex(item, -1) {
@@ -86,9 +91,9 @@ func sameJSON(t *testing.T, what string, a, b any) {
 
 // FuzzTokenItem reads any token item as the cache does (loadToken): it
 // never panics and never fails, since an item that does not decode is a
-// miss; a token it returns is valid, belongs to the session asked for, and
-// reads back the same once the cache writes it again (as logout and the
-// AWS CLI export do).
+// miss; a token it returns is valid, claims no longer a lifetime than the
+// service grants, belongs to the session asked for, and reads back the same
+// once the cache writes it again (as logout and the AWS CLI export do).
 func FuzzTokenItem(f *testing.F) {
 	itemSeeds(f, "token.json")
 	s := sessionTarget.Session
@@ -102,7 +107,7 @@ func FuzzTokenItem(f *testing.F) {
 		if tok == nil {
 			return
 		}
-		if !tok.valid() || tok.StartURL != s.StartURL || tok.Region != s.Region {
+		if !tok.valid() || !tok.plausible(fuzzNow) || tok.StartURL != s.StartURL || tok.Region != s.Region {
 			t.Fatalf("loadToken accepted %+v for session %+v", tok, s)
 		}
 		if err := c.keep(ctx, s.tokenKey(), tok); err != nil {
@@ -118,7 +123,8 @@ func FuzzTokenItem(f *testing.F) {
 
 // FuzzRegistrationItem reads any client registration item as a sign-in
 // does (registration, forLogin): it never panics or fails; a registration
-// it returns is valid and reads back the same once written again.
+// it returns is valid, no longer-lived than the service grants, and reads
+// back the same once written again.
 func FuzzRegistrationItem(f *testing.F) {
 	itemSeeds(f, "registration.json")
 	s := sessionTarget.Session
@@ -132,7 +138,7 @@ func FuzzRegistrationItem(f *testing.F) {
 		if reg == nil {
 			return
 		}
-		if !reg.valid() {
+		if !reg.valid() || !reg.plausible(fuzzNow) {
 			t.Fatalf("registration accepted %+v", reg)
 		}
 		// What a refresh or sign-in takes from it.
@@ -152,8 +158,9 @@ func FuzzRegistrationItem(f *testing.F) {
 
 // FuzzCredentialsItem reads any role credentials item as the warm path does
 // (Cached): it never panics or fails; credentials it returns are complete,
-// for the role asked for, fresh by the policy, and the cache writes them
-// back (newStoredCredentials) so that they read the same.
+// for the role asked for, fresh by the policy, no longer-lived than a role
+// session can be, and the cache writes them back (newStoredCredentials) so
+// that they read the same.
 func FuzzCredentialsItem(f *testing.F) {
 	itemSeeds(f, "credentials.json")
 	tg := sessionTarget
@@ -170,7 +177,7 @@ func FuzzCredentialsItem(f *testing.F) {
 		if cr.AccessKeyID == "" || cr.SecretAccessKey == "" || cr.SessionToken == "" || cr.AccountID != tg.AccountID {
 			t.Fatalf("Cached returned incomplete or foreign credentials %+v for %+v", cr, tg)
 		}
-		if left := cr.Expiration.Sub(fuzzNow); left <= c.Policy.MinCredentialTTL+c.Policy.ClockSkew {
+		if left := cr.Expiration.Sub(fuzzNow); left <= c.Policy.MinCredentialTTL+c.Policy.ClockSkew || left > sso.MaxRoleSession {
 			t.Fatalf("Cached returned credentials with %v left", left)
 		}
 		if err := c.keep(ctx, tg.credentialsKey(), newStoredCredentials(tg, cr)); err != nil {
@@ -191,7 +198,7 @@ func FuzzCredentialsItem(f *testing.F) {
 func TestStoredItemFixtures(t *testing.T) {
 	ctx := context.Background()
 	s := sessionTarget.Session
-	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	exp := time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
 
 	tok, err := itemCache(t, s.tokenKey(), readItem(t, "token.json")).loadToken(ctx, s.tokenKey(), s)
 	if err != nil || tok == nil || tok.ClientID != "client-1" || tok.AccessToken != "fixture-access-token" ||
@@ -201,7 +208,7 @@ func TestStoredItemFixtures(t *testing.T) {
 
 	reg, err := itemCache(t, s.registrationKey(), readItem(t, "registration.json")).registration(ctx, s, true)
 	if err != nil || reg == nil || reg.ClientID != "client-1" || reg.ClientSecret != "fixture-client-secret" ||
-		!reg.ExpiresAt.Equal(time.Date(2030, 1, 2, 2, 4, 5, 123456789, time.UTC)) ||
+		!reg.ExpiresAt.Equal(time.Date(2027, 2, 17, 11, 0, 0, 123456789, time.UTC)) ||
 		!reg.fits(true, s.Scopes, fuzzNow) {
 		t.Errorf("registration.json: %+v, %v", reg, err)
 	}

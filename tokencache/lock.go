@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofrs/flock"
 )
@@ -55,7 +58,9 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 		return nil, err
 	}
 	path := filepath.Join(l.Dir, fileName(name)+".lock")
-	fl := flock.New(path, flock.SetPermissions(0o600))
+	// os.OpenFile sets O_CLOEXEC itself; noFollow refuses a link planted at
+	// the lock's name instead of creating or locking the file it points to.
+	fl := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDONLY|noFollow))
 	ok, err := fl.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -74,19 +79,73 @@ func (l *FileLocker) Lock(ctx context.Context, name string) (Lease, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 	}
-	ls := &fileLease{fl: fl, note: strings.TrimSuffix(path, ".lock") + ".failed"}
-	if b, err := os.ReadFile(ls.note); err == nil {
-		ts, rest, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-		step, msg, ok := strings.Cut(rest, "\t")
-		if !ok {
-			step, msg = "", rest
+	if st, err := fl.Stat(); err != nil || checkOwnFile(st) != nil {
+		_ = fl.Close()
+		if err == nil {
+			err = checkOwnFile(st)
 		}
-		// A note from the future is not one this program wrote.
-		if n, err := strconv.ParseInt(ts, 10, 64); err == nil && msg != "" && time.Unix(0, n).Before(time.Now().Add(time.Minute)) {
-			ls.prev = &Failure{Step: step, Msg: msg, At: time.Unix(0, n)}
-		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
+	ls := &fileLease{fl: fl, note: strings.TrimSuffix(path, ".lock") + ".failed"}
+	ls.prev = readNote(ls.note)
 	return ls, nil
+}
+
+// maxNote bounds what is read of a failure note and the message kept from
+// it: a note is one line this program wrote, far below this.
+const maxNote = 1024
+
+// readNote returns the failure a note file holds, or nil when there is
+// none or it is not one this program wrote: a link, not a regular file of
+// this user's, longer than maxNote, malformed, or dated in the future. The
+// message is data from a file: it comes back as one line of printable text
+// of at most maxNoteMsg runes.
+func readNote(path string) *Failure {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || checkOwnFile(st) != nil || st.Size() > maxNote {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxNote+1))
+	if err != nil || len(b) > maxNote {
+		return nil
+	}
+	ts, rest, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	step, msg, ok := strings.Cut(rest, "\t")
+	if !ok {
+		step, msg = "", rest
+	}
+	step, msg = noteText(step, 40), noteText(msg, maxNoteMsg)
+	n, err := strconv.ParseInt(ts, 10, 64)
+	// A note from the future is not one this program wrote.
+	if err != nil || msg == "" || !time.Unix(0, n).Before(time.Now().Add(time.Minute)) {
+		return nil
+	}
+	return &Failure{Step: step, Msg: msg, At: time.Unix(0, n)}
+}
+
+// maxNoteMsg is the longest message, in runes, a failure note passes on.
+const maxNoteMsg = 300
+
+// noteText makes s one line of printable text of at most max runes: control
+// characters (escape sequences included) and invalid UTF-8 are dropped,
+// runs of spaces become one, and a cut is marked with "…".
+func noteText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, " "))
+	s = oneLine(s)
+	if utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = string(r[:max-1]) + "…"
+	}
+	return s
 }
 
 // LockTimeoutError says that another process held a lock for too long.
@@ -112,7 +171,7 @@ func (l *fileLease) PrevFailure() *Failure { return l.prev }
 func (l *fileLease) Release(failure error) {
 	if failure != nil {
 		step, msg := failedStep(failure)
-		line := strconv.FormatInt(time.Now().UnixNano(), 10) + " " + oneLine(step) + "\t" + oneLine(msg) + "\n"
+		line := strconv.FormatInt(time.Now().UnixNano(), 10) + " " + noteText(step, 40) + "\t" + noteText(msg, maxNoteMsg) + "\n"
 		writeNote(l.note, []byte(line))
 	} else if l.prev != nil {
 		_ = os.Remove(l.note)

@@ -281,6 +281,8 @@ type storedIndex struct {
 
 func (x *storedIndex) valid() bool { return x.Version == storeVersion }
 
+func (x *storedIndex) plausible(time.Time) bool { return true }
+
 func (s Session) indexKey() string { return s.base() + "|index" }
 
 func (c *Cache) loadIndex(ctx context.Context, s Session) (*storedIndex, error) {

@@ -50,7 +50,26 @@ func (t Target) credentialsKey() string {
 // and gets overwritten.
 const storeVersion = 1
 
-type stored interface{ valid() bool }
+type stored interface {
+	valid() bool
+	// plausible reports whether what the item says of its lifetime could
+	// have come from the service (sso.MaxRegistration and friends): an
+	// item from an older version, or one planted in the keychain, that
+	// claims more is a miss, never served.
+	plausible(now time.Time) bool
+}
+
+func (r *storedRegistration) plausible(now time.Time) bool {
+	return !r.ExpiresAt.After(now.Add(sso.MaxRegistration))
+}
+
+func (t *storedToken) plausible(now time.Time) bool {
+	return !t.ExpiresAt.After(now.Add(sso.MaxTokenLifetime + 15*time.Minute))
+}
+
+func (c *storedCredentials) plausible(now time.Time) bool {
+	return !c.Expiration.After(now.Add(sso.MaxRoleSession))
+}
 
 type storedRegistration struct {
 	Version      int       `json:"version"`
@@ -166,6 +185,9 @@ func (c *Cache) read(ctx context.Context, key string, v stored) (ok bool, damage
 	}
 	if err := json.Unmarshal(b, v); err != nil || !v.valid() {
 		return false, "does not decode", nil
+	}
+	if !v.plausible(c.now()) {
+		return false, "claims an impossible lifetime", nil
 	}
 	return true, "", nil
 }

@@ -9,11 +9,13 @@ import (
 	"context"
 	"os"
 
+	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/internal/cli"
 	"github.com/sso-credproc/sso-credproc/internal/cli/configure"
 	"github.com/sso-credproc/sso-credproc/internal/cli/console"
 	"github.com/sso-credproc/sso-credproc/internal/cli/execserve"
 	"github.com/sso-credproc/sso-credproc/internal/paths"
+	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
 	"github.com/sso-credproc/sso-credproc/sso/awssdk"
 	"github.com/sso-credproc/sso-credproc/tokencache"
@@ -30,6 +32,9 @@ func main() {
 		},
 		NewSSO: func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.ConfigFor(p))
+		},
+		FileStore: func(getenv func(string) string, notice func(string)) keychain.Store {
+			return filestore.FromEnv(getenv, notice)
 		},
 	}))
 }

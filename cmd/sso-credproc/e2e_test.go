@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
+	"github.com/sso-credproc/sso-credproc/keychain"
 )
 
 var binDir string
@@ -107,6 +108,12 @@ sso_registration_scopes = sso:account:access
 func newWorld(t *testing.T, opts ssofake.Options) *world {
 	t.Helper()
 	needSecretService(t)
+	return newWorldAnyStore(t, opts)
+}
+
+// newWorldAnyStore is newWorld for tests that need no Secret Service.
+func newWorldAnyStore(t *testing.T, opts ssofake.Options) *world {
+	t.Helper()
 	srv := ssofake.New(opts)
 	t.Cleanup(srv.Close)
 	home := t.TempDir()
@@ -232,10 +239,12 @@ func (w *world) clearKeychain() {
 	}
 }
 
-// keychainItemsBy lists the usernames (keys) of items of service
-// sso-credproc in the Secret Service whose key contains part.
+// keychainItemsBy lists the usernames (item names, see keychain.ItemName)
+// of items of service sso-credproc in the Secret Service whose key
+// contains part.
 func (w *world) keychainItemsBy(part string) []string {
 	w.t.Helper()
+	part = itemName(w.t, part) // the encoding maps each byte on its own
 	out, err := exec.Command("secret-tool", "search", "--all", "--unlock", "service", "sso-credproc").CombinedOutput()
 	if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("attribute")) {
 		w.t.Logf("secret-tool search: %v: %s", err, out)
@@ -249,10 +258,20 @@ func (w *world) keychainItemsBy(part string) []string {
 	return keys
 }
 
+// itemName is the username of key's item.
+func itemName(t *testing.T, key string) string {
+	t.Helper()
+	name, err := keychain.ItemName(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 // secretItem reads one keychain item with secret-tool.
 func secretItem(t *testing.T, key string) string {
 	t.Helper()
-	out, err := exec.Command("secret-tool", "lookup", "service", "sso-credproc", "username", key).Output()
+	out, err := exec.Command("secret-tool", "lookup", "service", "sso-credproc", "username", itemName(t, key)).Output()
 	if err != nil {
 		t.Fatalf("secret-tool lookup %q: %v", key, err)
 	}
@@ -261,7 +280,7 @@ func secretItem(t *testing.T, key string) string {
 
 func storeItem(t *testing.T, key, value string) {
 	t.Helper()
-	cmd := exec.Command("secret-tool", "store", "--label=test", "service", "sso-credproc", "username", key)
+	cmd := exec.Command("secret-tool", "store", "--label=test", "service", "sso-credproc", "username", itemName(t, key))
 	cmd.Stdin = strings.NewReader(value)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("secret-tool store: %v: %s", err, out)

@@ -1,12 +1,16 @@
 // Package browser opens URLs the way users expect: with the command(s) in
-// $BROWSER when it is set (as xdg-open and Python's webbrowser do), else with
-// the platform's opener. The browser never inherits sso-credproc's stdout.
+// $BROWSER when it is set (as xdg-open and Python's webbrowser do, see
+// ParseBrowser), else with the platform's opener. Only web pages are
+// opened (see CheckURL), each command gets the URL as one argument, no
+// shell is involved, and the browser never inherits sso-credproc's stdout.
 package browser
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -29,43 +33,58 @@ type Opener struct {
 	Settle time.Duration
 }
 
-// Open opens url with the entries of Command, or else of $BROWSER, each in
-// turn, when set, else with the platform opener. A set BROWSER is the user's choice
-// and the last word: the platform opener is not tried after it (xdg-open
-// would run $BROWSER again, and a browser entry that failed may already
-// have shown the page).
+// Open opens url, which CheckURL must accept, with the entries of Command,
+// or else of $BROWSER, when set (see ParseBrowser), else with the
+// platform's opener: xdg-open (or wslview, sensible-browser) on Linux and
+// the BSDs, open on macOS, rundll32 url.dll,FileProtocolHandler on Windows.
+// The URL is always one argument; it starts with "http://" or "https://",
+// so no opener can read it as an option (xdg-open accepts no "--", and
+// rundll32 has no options, so none is given).
+//
+// The next entry is tried only when an entry could not be started (not
+// parsed, not found, not runnable). An entry that ran and exited non-zero
+// within Settle ends the attempt with its error: it may have opened the
+// page before failing, and the same sign-in must not open twice. For the
+// same reason a set Command or BROWSER is the last word: the platform
+// opener is not tried after it (xdg-open would run $BROWSER again). Python's
+// webbrowser and xdg-open go on to the next entry after a non-zero exit.
+//
+// On Windows an entry whose program is a batch file or cmd.exe is not
+// started (see cmdInterpreter).
+//
+// The error is an *OpenError naming each attempt.
 func (o *Opener) Open(url string) error {
-	// Only web pages: a URL is handed to a command as an argument, where
-	// "-…" would be an option and file: or a custom scheme another program.
-	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
-		return &OpenError{Tried: []error{fmt.Errorf("refusing to open %q: not an http(s) URL", url)}}
+	if err := CheckURL(url); err != nil {
+		return &OpenError{Tried: []error{err}}
 	}
-	var errs []error
 	list, what := o.Command, "browser command"
 	if list == "" && o.Getenv != nil {
 		list, what = o.Getenv("BROWSER"), "BROWSER entry"
 	}
-	if strings.Trim(list, string(filepath.ListSeparator)+" \t") != "" {
-		for _, entry := range filepath.SplitList(list) {
-			if strings.TrimSpace(entry) == "" {
-				continue
-			}
-			err := o.run(browserCommand(entry, url))
+	if entries := ParseBrowser(runtime.GOOS, list, url); len(entries) > 0 {
+		var errs []error
+		for _, e := range entries {
+			started, err := o.start(runtime.GOOS, e)
 			if err == nil {
 				return nil
 			}
-			errs = append(errs, fmt.Errorf("%s %q: %w", what, entry, err))
+			errs = append(errs, fmt.Errorf("%s %q: %w", what, e.Text, err))
+			if started {
+				break
+			}
 		}
 		return &OpenError{Tried: errs}
 	}
-	cmd, err := platformCommand(url)
+	argv, err := platformCommand(runtime.GOOS, exec.LookPath, url)
 	if err == nil {
-		if err = o.run(cmd); err == nil {
-			return nil
+		if _, err = o.run(exec.Command(argv[0], argv[1:]...)); err != nil {
+			err = fmt.Errorf("%s: %w", filepath.Base(argv[0]), err)
 		}
-		err = fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
 	}
-	return &OpenError{Tried: append(errs, err)}
+	if err == nil {
+		return nil
+	}
+	return &OpenError{Tried: []error{err}}
 }
 
 // OpenError lists why each way of opening the browser failed.
@@ -82,13 +101,96 @@ func (e *OpenError) Error() string {
 
 func (e *OpenError) Unwrap() []error { return e.Tried }
 
-// run starts cmd and waits briefly: a command that fails at once (not found,
-// exit status non-zero) is an error; one still running counts as opened and
-// is reaped in the background (a browser may run for hours).
-func (o *Opener) run(cmd *exec.Cmd) error {
+// CheckURL reports why url may not be handed to a browser, or nil. It
+// accepts an absolute https URL with a host, and an http URL only to a
+// loopback host (localhost, 127.0.0.0/8, ::1), where the sign-in's
+// redirect listens (RFC 8252 §7.3). It refuses other schemes (file:,
+// javascript:, data:, custom schemes another program would handle), user
+// information ("https://aws.example@evil.example/"), and characters RFC
+// 3986 does not allow in a URI (blanks, quotes, backslashes, control and
+// non-ASCII characters), which browsers and URL parsers read differently.
+// An accepted URL starts with "http://" or "https://", never "-".
+func CheckURL(url string) error {
+	refuse := func(why string) error { return fmt.Errorf("refusing to open %q: %s", url, why) }
+	for i := 0; i < len(url); i++ {
+		if !uriChar(url[i]) {
+			return refuse(fmt.Sprintf("%q is not allowed in a URL", url[i]))
+		}
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return refuse("not a URL")
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http":
+		return refuse("not an http(s) URL")
+	case !strings.HasPrefix(strings.ToLower(url), u.Scheme+"://") || u.Host == "" || u.Hostname() == "":
+		return refuse("no host")
+	case u.User != nil:
+		return refuse("it carries a user name")
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		return refuse("http is for this machine's loopback only; use https")
+	}
+	return nil
+}
+
+// uriChar reports whether c may appear in a URI (RFC 3986 §2: unreserved,
+// reserved and '%').
+func uriChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
+}
+
+// loopbackHost reports whether host (without brackets or port) is
+// localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// start runs one entry; started reports whether its program ran, so that
+// no other command opens the URL again.
+func (o *Opener) start(goos string, e Entry) (started bool, err error) {
+	if e.Err != nil {
+		return false, e.Err
+	}
+	cmd := exec.Command(e.Argv[0], e.Argv[1:]...)
+	if cmd.Err == nil && cmdInterpreter(goos, cmd.Path) {
+		return false, errors.New("a batch file or cmd.exe would read & | < > ^ in the URL as commands; name the browser's .exe")
+	}
+	return o.run(cmd)
+}
+
+// cmdInterpreter reports whether Windows would run path through cmd.exe:
+// a batch file (.bat, .cmd; CreateProcess starts cmd.exe /c for them, and
+// Go quotes arguments for CommandLineToArgvW, not for cmd.exe: golang/go
+// issue 27199, "BatBadBut") or cmd.exe itself. Windows ignores trailing
+// dots and spaces in a file name, so they are ignored here too.
+func cmdInterpreter(goos, path string) bool {
+	if goos != "windows" {
+		return false
+	}
+	name := strings.ToLower(strings.TrimRight(path, ". "))
+	if i := strings.LastIndexAny(name, `\/`); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.HasSuffix(name, ".bat") || strings.HasSuffix(name, ".cmd") || name == "cmd" || name == "cmd.exe"
+}
+
+// run starts cmd and waits briefly: a command that fails at once (exit
+// status non-zero) is an error; one still running counts as opened and
+// is reaped in the background (a browser may run for hours). started
+// reports whether the program ran at all.
+func (o *Opener) run(cmd *exec.Cmd) (started bool, err error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, o.Stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return false, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -96,50 +198,28 @@ func (o *Opener) run(cmd *exec.Cmd) error {
 	if settle <= 0 {
 		settle = 300 * time.Millisecond
 	}
+	t := time.NewTimer(settle)
+	defer t.Stop()
 	select {
 	case err := <-done:
-		return err
-	case <-time.After(settle):
-		return nil
+		return true, err
+	case <-t.C:
+		return true, nil
 	}
 }
 
-// browserCommand builds the command for one $BROWSER entry: "%s" stands for
-// the URL, else the URL is appended. The URL is passed as an argument, never
-// spliced into shell text.
-func browserCommand(entry, url string) *exec.Cmd {
-	if runtime.GOOS == "windows" {
-		f := strings.Fields(entry)
-		args := make([]string, 0, len(f))
-		replaced := false
-		for _, a := range f[1:] {
-			if strings.Contains(a, "%s") {
-				a, replaced = strings.ReplaceAll(a, "%s", url), true
-			}
-			args = append(args, a)
-		}
-		if !replaced {
-			args = append(args, url)
-		}
-		return exec.Command(f[0], args...)
-	}
-	script := entry + ` "$1"`
-	if strings.Contains(entry, "%s") {
-		script = strings.ReplaceAll(entry, "%s", `"$1"`)
-	}
-	return exec.Command("/bin/sh", "-c", script, "sh", url)
-}
-
-func platformCommand(url string) (*exec.Cmd, error) {
-	switch runtime.GOOS {
+// platformCommand is the argv that opens url on goos when no browser
+// command is set; lookPath finds the Linux and BSD openers.
+func platformCommand(goos string, lookPath func(string) (string, error), url string) ([]string, error) {
+	switch goos {
 	case "darwin":
-		return exec.Command("open", url), nil
+		return []string{"open", url}, nil
 	case "windows":
-		return exec.Command("rundll32", "url.dll,FileProtocolHandler", url), nil
+		return []string{"rundll32", "url.dll,FileProtocolHandler", url}, nil
 	}
 	for _, name := range []string{"xdg-open", "wslview", "sensible-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return exec.Command(p, url), nil
+		if p, err := lookPath(name); err == nil {
+			return []string{p, url}, nil
 		}
 	}
 	return nil, errors.New("no browser opener found (install xdg-utils or set BROWSER)")

@@ -29,8 +29,14 @@ type Env struct {
 	// something (sign-in URL, user code); what it returns, when non-nil,
 	// gets a copy because Stderr may be captured. See OpenTTY.
 	TTY func() io.Writer
-	// Store overrides the OS keychain (tests).
+	// Store overrides the OS keychain and the file store (tests).
 	Store keychain.Store
+	// FileStore opens the file store (package filestore's FromEnv) for the
+	// environment getenv describes; notice shows its first-use warning.
+	// It is nil in sso-credproc, which hands every call that uses the file
+	// store over to sso-credproc-renew: age and its ciphers stay out of
+	// the keychain's warm path.
+	FileStore func(getenv func(string) string, notice func(string)) keychain.Store
 	// Now overrides the clock (tests).
 	Now func() time.Time
 	// WarmOnly is sso-credproc's mode: it links no AWS SDK, so that its

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sso-credproc/sso-credproc/filestore"
 	"github.com/sso-credproc/sso-credproc/internal/ssofake"
 	"github.com/sso-credproc/sso-credproc/keychain"
 	"github.com/sso-credproc/sso-credproc/profile"
@@ -107,6 +108,9 @@ func (h *harness) run(renew bool, args ...string) (code int, stdout, stderr stri
 		e.LockDir = func() string { return h.locks }
 		e.NewSSO = func(p *profile.Profile) tokencache.SSO {
 			return awssdk.New(awssdk.Config{Region: p.Region, OIDCEndpoint: p.OIDCEndpoint, PortalEndpoint: p.PortalEndpoint})
+		}
+		e.FileStore = func(getenv func(string) string, notice func(string)) keychain.Store {
+			return filestore.FromEnv(getenv, notice)
 		}
 	}
 	code = Run(context.Background(), e)
@@ -347,7 +351,10 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-func TestNoDisplay(t *testing.T) {
+// Over SSH no browser on this machine reaches the user, on any OS; on
+// Linux and the BSDs neither does one without a display. BROWSER says
+// otherwise.
+func TestNoLocalBrowser(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		return func(k string) string {
 			for i := 0; i < len(kv); i += 2 {
@@ -358,23 +365,55 @@ func TestNoDisplay(t *testing.T) {
 			return ""
 		}
 	}
+	const ssh = "192.0.2.1 50000 192.0.2.2 22"
 	for _, tc := range []struct {
 		goos string
 		env  func(string) string
-		want bool
+		want string
 	}{
-		{"linux", env(), true},
-		{"freebsd", env("SSH_CONNECTION", "1.2.3.4 5 6.7.8.9 22"), true},
-		{"linux", env("DISPLAY", ":0"), false},
-		{"linux", env("WAYLAND_DISPLAY", "wayland-0"), false},
-		{"linux", env("BROWSER", "w3m"), false},
-		{"linux", env("WSL_DISTRO_NAME", "Ubuntu"), false},
-		{"darwin", env(), false},
-		{"windows", env(), false},
+		{"linux", env(), "no display (DISPLAY, WAYLAND_DISPLAY)"},
+		{"freebsd", env(), "no display (DISPLAY, WAYLAND_DISPLAY)"},
+		{"linux", env("DISPLAY", ":0"), ""},
+		{"linux", env("WAYLAND_DISPLAY", "wayland-0"), ""},
+		{"linux", env("BROWSER", "w3m"), ""},
+		{"linux", env("WSL_DISTRO_NAME", "Ubuntu"), ""},
+		{"darwin", env(), ""},
+		{"windows", env(), ""},
+		// SSH, on every OS, whatever the display (X11 forwarding).
+		{"linux", env("SSH_CONNECTION", ssh), "an SSH session (SSH_CONNECTION)"},
+		{"freebsd", env("SSH_CONNECTION", ssh), "an SSH session (SSH_CONNECTION)"},
+		{"linux", env("SSH_CONNECTION", ssh, "DISPLAY", "localhost:10.0"), "an SSH session (SSH_CONNECTION)"},
+		{"linux", env("SSH_TTY", "/dev/pts/0", "WSL_DISTRO_NAME", "Ubuntu"), "an SSH session (SSH_TTY)"},
+		{"darwin", env("SSH_CONNECTION", ssh), "an SSH session (SSH_CONNECTION)"},
+		{"darwin", env("SSH_TTY", "/dev/ttys001"), "an SSH session (SSH_TTY)"},
+		{"windows", env("SSH_CLIENT", "192.0.2.1 50000 22"), "an SSH session (SSH_CLIENT)"},
+		{"windows", env("SSH_CONNECTION", ssh), "an SSH session (SSH_CONNECTION)"},
+		// BROWSER is the user's word that a browser can be opened.
+		{"darwin", env("SSH_CONNECTION", ssh, "BROWSER", "forward-url"), ""},
+		{"windows", env("SSH_CONNECTION", ssh, "BROWSER", "forward-url"), ""},
+		{"linux", env("SSH_CONNECTION", ssh, "BROWSER", "w3m"), ""},
+		{"linux", env("BROWSER", " "), "no display (DISPLAY, WAYLAND_DISPLAY)"},
 	} {
-		if got := noDisplay(tc.goos, tc.env); got != tc.want {
-			t.Errorf("noDisplay(%s, …) = %v, want %v", tc.goos, got, tc.want)
+		if got := noLocalBrowser(tc.goos, tc.env); got != tc.want {
+			t.Errorf("noLocalBrowser(%s, …) = %q, want %q", tc.goos, got, tc.want)
 		}
+	}
+}
+
+// Over SSH the device code is used, on every OS, unless a browser command
+// is set (--browser here; BROWSER in TestNoLocalBrowser).
+func TestSSHSignsInWithDeviceCode(t *testing.T) {
+	h := newHarness(t, "")
+	h.env["SSH_CONNECTION"] = "192.0.2.1 50000 192.0.2.2 22" // DISPLAY stays set: X11 forwarding
+	code, _, stderr := h.run(true, "--profile", "dev-sso", "--login-timeout", "30s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if h.srv.Count("StartDeviceAuthorization") != 1 || h.srv.Count("Authorize") != 0 {
+		t.Errorf("calls %v: over SSH the device code is used", h.srv.Counts())
+	}
+	if strings.Contains(stderr, "could not open a browser") || strings.Contains(stderr, "a browser was opened") {
+		t.Errorf("a browser was tried: %q", stderr)
 	}
 }
 

@@ -67,6 +67,10 @@ func credentialCommand(ctx context.Context, e Env, args []string) int {
 		u.fail(err, profileHint(err))
 		return 1
 	}
+	if e.WarmOnly && p.Policy.FileStore {
+		u.debugf("the file store is in use: handing over to %s", RenewName)
+		return e.Handoff()
+	}
 	cache := newCache(e, u, o, p)
 
 	// Whatever happens, the process ends: the sign-in wait, lock waits and

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 	"github.com/sso-credproc/sso-credproc/tokencache"
 )
 
-const statusUsage = `usage: sso-credproc status [--json]
+const statusUsage = `usage: sso-credproc status [--json] [--store keychain|file]
 
-Shows the config file in use, the keychain and whether it can be used,
+Shows the config file in use, the keychain (or the file store, for the
+sessions that use it) and whether it can be used,
 and for each session of the config file its token, client registration
 and cached role credentials, with their expiry (never a secret). Then it
 checks the config: profiles whose credential_process runs sso-credproc
@@ -33,17 +35,29 @@ flags:
 
 // statusReport is what status shows; --json prints it as it is.
 type statusReport struct {
-	ConfigFile string          `json:"configFile"`
-	Keychain   keychainStatus  `json:"keychain"`
-	Sessions   []sessionStatus `json:"sessions"`
-	Findings   []finding       `json:"findings"`
-	OK         bool            `json:"ok"`
+	ConfigFile string `json:"configFile"`
+	// Keychain is the OS keychain, when a session keeps its items there
+	// (or no session is configured and the file store is not chosen).
+	Keychain *keychainStatus `json:"keychain,omitempty"`
+	// FileStore is the file store, when a session keeps its items there
+	// (sso_credproc_store = file in its sso-session, SSO_CREDPROC_STORE,
+	// --store).
+	FileStore *fileStoreStatus `json:"fileStore,omitempty"`
+	Sessions  []sessionStatus  `json:"sessions"`
+	Findings  []finding        `json:"findings"`
+	OK        bool             `json:"ok"`
 }
 
 type keychainStatus struct {
 	Backend string `json:"backend"`
 	Usable  bool   `json:"usable"` // reachable, unlocked and writable
 	Error   string `json:"error,omitempty"`
+}
+
+type fileStoreStatus struct {
+	Dir    string `json:"dir"`
+	Usable bool   `json:"usable"` // the directory is safe and the key opens (or can be made)
+	Error  string `json:"error,omitempty"`
 }
 
 type sessionStatus struct {
@@ -55,6 +69,8 @@ type sessionStatus struct {
 	Registration *time.Time         `json:"registrationExpiresAt"`
 	Credentials  []credentialStatus `json:"credentials"`
 	Damaged      []string           `json:"damaged,omitempty"`
+	// Store is where the session's items are kept: "keychain" or "file".
+	Store string `json:"store"`
 	// Read says whether the keychain was read for the session: without it,
 	// a null token means "unknown", not "none".
 	Read bool `json:"read"`
@@ -83,6 +99,7 @@ func statusCommand(ctx context.Context, e Env, args []string) int {
 	o := &options{}
 	fs := newFlagSet("status", o, flagsDebug)
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
+	storeFlag(fs, o)
 	if code, ok := parseCommand(e, u, o, fs, args, "status", statusUsage); !ok {
 		return code
 	}
@@ -98,27 +115,23 @@ func statusCommand(ctx context.Context, e Env, args []string) int {
 	if rep.ConfigFile == "" {
 		rep.Findings = append(rep.Findings, finding{Problem: "no config file at " + path, Hint: "create a profile with: sso-credproc configure --profile NAME"})
 	}
-	store := e.Store
-	if store == nil {
-		store = keychain.Open()
+	stores, err := statusStores(ctx, e, u, o, path, inv, &rep)
+	if err != nil {
+		u.fail(err, profileHint(err))
+		return 1
 	}
-	rep.Keychain = keychainStatus{Backend: keychain.BackendName, Usable: true}
-	if p, ok := store.(keychain.Prober); ok {
-		if err := p.Probe(ctx); err != nil {
-			rep.Keychain.Usable, rep.Keychain.Error = false, oneLine(err.Error())
-			rep.Findings = append(rep.Findings, finding{Problem: "the keychain cannot be used: " + oneLine(err.Error()), Hint: keychain.Hint(err)})
-		}
-	}
-	cache := &tokencache.Cache{Store: store, Now: e.Now}
 	for _, s := range inv.Sessions {
 		st := sessionStatus{Name: s.Name, StartURL: s.StartURL, Region: s.Region, Profiles: s.Profiles, Credentials: []credentialStatus{}}
 		if st.Profiles == nil {
 			st.Profiles = []string{}
 		}
-		if rep.Keychain.Usable && s.StartURL != "" && s.Region != "" {
+		su := stores.of(s)
+		st.Store = su.kind()
+		cache := &tokencache.Cache{Store: su.store, Now: e.Now}
+		if su.usable && s.StartURL != "" && s.Region != "" {
 			state, err := cache.Inspect(ctx, tokencache.Session{Name: s.Name, StartURL: s.StartURL, Region: s.Region})
 			if err != nil {
-				rep.Findings = append(rep.Findings, finding{Problem: fmt.Sprintf("%s: %s", s.Label(), oneLine(err.Error())), Hint: keychain.Hint(err)})
+				rep.Findings = append(rep.Findings, finding{Problem: fmt.Sprintf("%s: %s", s.Label(), oneLine(err.Error())), Hint: storeHint(err)})
 			} else {
 				st.Read = true
 				if state.Token != nil {
@@ -148,6 +161,102 @@ func statusCommand(ctx context.Context, e Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// Where a session's items are kept (sessionStatus.Store).
+const (
+	storeKeychain = "keychain"
+	storeFile     = "file"
+)
+
+// storeUse is one store status reads, probed once.
+type storeUse struct {
+	file   bool
+	store  keychain.Store
+	usable bool
+}
+
+func (su *storeUse) kind() string {
+	if su.file {
+		return storeFile
+	}
+	return storeKeychain
+}
+
+// sessionStores says which store each session of the inventory uses.
+type sessionStores struct {
+	def  bool // the file store by --store or SSO_CREDPROC_STORE
+	file map[[3]string]bool
+	use  map[bool]*storeUse
+}
+
+func (ss *sessionStores) of(s profile.SessionRef) *storeUse {
+	file, ok := ss.file[sessionKey(s)]
+	if !ok {
+		file = ss.def
+	}
+	return ss.use[file]
+}
+
+// sessionKey names s in a map.
+func sessionKey(s profile.SessionRef) [3]string {
+	return [3]string{s.Name, s.StartURL, s.Region}
+}
+
+// statusStores finds the store of every session (its sso-session's
+// sso_credproc_store, under SSO_CREDPROC_STORE and --store, as logout
+// --all resolves it) and probes each store in use once, recording it in
+// rep; with no sessions, the store the flag or variable chooses.
+func statusStores(ctx context.Context, e Env, u *ui, o *options, path string, inv *profile.Inventory, rep *statusReport) (*sessionStores, error) {
+	ss := &sessionStores{file: map[[3]string]bool{}, use: map[bool]*storeUse{}}
+	var err error
+	if ss.def, err = profile.FileStoreChosen(&o.ov, e.Getenv); err != nil {
+		return nil, err
+	}
+	kinds := []bool{}
+	for _, s := range inv.Sessions {
+		file := ss.def
+		ov := s.Overrides()
+		ov.Store = o.ov.Store
+		if p, err := profile.LoadSession(path, "", ov, e.Getenv); err == nil {
+			file = p.Policy.FileStore
+		}
+		ss.file[sessionKey(s)] = file
+		if !slices.Contains(kinds, file) {
+			kinds = append(kinds, file)
+		}
+	}
+	if len(kinds) == 0 {
+		kinds = append(kinds, ss.def)
+	}
+	for _, file := range kinds {
+		su := &storeUse{file: file, store: openStore(e, u, file), usable: true}
+		ss.use[file] = su
+		var perr error
+		if p, ok := su.store.(keychain.Prober); ok {
+			perr = p.Probe(ctx)
+		}
+		su.usable = perr == nil
+		msg := ""
+		if perr != nil {
+			msg = oneLine(perr.Error())
+		}
+		if file {
+			rep.FileStore = &fileStoreStatus{Usable: su.usable, Error: msg}
+			if d, ok := su.store.(interface{ Dir() string }); ok {
+				rep.FileStore.Dir = d.Dir()
+			}
+			if perr != nil {
+				rep.Findings = append(rep.Findings, finding{Problem: "the file store cannot be used: " + msg, Hint: storeHint(perr)})
+			}
+		} else {
+			rep.Keychain = &keychainStatus{Backend: keychain.BackendName, Usable: su.usable, Error: msg}
+			if perr != nil {
+				rep.Findings = append(rep.Findings, finding{Problem: "the keychain cannot be used: " + msg, Hint: storeHint(perr)})
+			}
+		}
+	}
+	return ss, nil
 }
 
 func now(e Env) time.Time {
@@ -248,11 +357,20 @@ func writeStatus(w io.Writer, r *statusReport, now time.Time) {
 		file = "(none)"
 	}
 	fmt.Fprintf(w, "config file: %s\n", terminalSafe(file))
-	kc := "usable (reachable, unlocked, writable)"
-	if !r.Keychain.Usable {
-		kc = "NOT usable: " + oneLine(r.Keychain.Error)
+	if r.Keychain != nil {
+		kc := "usable (reachable, unlocked, writable)"
+		if !r.Keychain.Usable {
+			kc = "NOT usable: " + oneLine(r.Keychain.Error)
+		}
+		fmt.Fprintf(w, "keychain:    %s — %s\n", r.Keychain.Backend, kc)
 	}
-	fmt.Fprintf(w, "keychain:    %s — %s\n", r.Keychain.Backend, kc)
+	if r.FileStore != nil {
+		fs := "usable"
+		if !r.FileStore.Usable {
+			fs = "NOT usable: " + oneLine(r.FileStore.Error)
+		}
+		fmt.Fprintf(w, "file store:  %s — %s\n", terminalSafe(r.FileStore.Dir), fs)
+	}
 	for _, s := range r.Sessions {
 		label := s.StartURL + " (" + s.Region + ")"
 		if s.Name != "" {
@@ -262,9 +380,14 @@ func writeStatus(w io.Writer, r *statusReport, now time.Time) {
 		if len(s.Profiles) > 0 {
 			fmt.Fprintf(w, "  profiles:            %s\n", terminalSafe(strings.Join(s.Profiles, ", ")))
 		}
+		where := "the keychain"
+		if s.Store == storeFile {
+			where = "the file store"
+			fmt.Fprintf(w, "  kept in:             the file store\n")
+		}
 		switch {
 		case !s.Read:
-			fmt.Fprintf(w, "  token:               unknown (the keychain could not be read)\n")
+			fmt.Fprintf(w, "  token:               unknown (%s could not be read)\n", where)
 			continue
 		case s.Token == nil:
 			fmt.Fprintf(w, "  token:               none (the next call signs in)\n")

@@ -53,6 +53,7 @@ func newFlagSet(name string, o *options, groups int) *flag.FlagSet {
 		fs.StringVar(&o.ov.SSOSession, "sso-session", "", "sso-session to use (instead of, or overriding, the profile's)")
 		fs.StringVar(&o.ov.StartURL, "start-url", "", "IAM Identity Center start URL (legacy style, no sso-session)")
 		fs.StringVar(&o.ov.Region, "region", "", "IAM Identity Center (SSO) region, e.g. eu-west-1")
+		storeFlag(fs, o)
 	}
 	if groups&flagsRole != 0 {
 		fs.StringVar(&o.ov.AccountID, "account-id", "", "AWS account id (12 digits)")
@@ -83,6 +84,12 @@ func newFlagSet(name string, o *options, groups int) *flag.FlagSet {
 		fs.BoolVar(&o.debug, "debug", false, "log decisions to stderr (secrets are never logged)")
 	}
 	return fs
+}
+
+// storeFlag adds --store, which chooses where tokens and credentials are
+// kept.
+func storeFlag(fs *flag.FlagSet, o *options) {
+	fs.Var(textFlag{dst: &o.ov.Store}, "store", "where tokens and credentials are kept: keychain (the OS keychain, the default) or file (files encrypted with age, for machines without a keychain; see the README) (config key sso_credproc_store; SSO_CREDPROC_STORE)")
 }
 
 // parseArgs parses args with fs. The help asked for with -h or --help goes

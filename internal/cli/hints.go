@@ -36,7 +36,7 @@ func runHint(err error, o *options, p *profile.Profile) string {
 	case errors.Is(err, context.Canceled):
 		return ""
 	case errors.Is(err, keychain.ErrUnavailable), errors.Is(err, keychain.ErrCorrupt), errors.Is(err, keychain.ErrTooLarge):
-		return keychain.Hint(err)
+		return storeHint(err)
 	case errors.As(err, &lr):
 		return "sign in first: sso-credproc login " + sessionArgs(o, p)
 	case errors.As(err, &lt):
@@ -59,6 +59,22 @@ func runHint(err error, o *options, p *profile.Profile) string {
 		return "IAM Identity Center did not answer properly; try again later, or check the endpoint (sso_region, AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO)"
 	}
 	return ""
+}
+
+// storeHint is the hint for an error of the store: the file store's own
+// (its errors have a Hint method), else the keychain's, which, where no
+// keychain can be had (no session bus, no Secret Service), also names the
+// file store.
+func storeHint(err error) string {
+	var fh interface{ Hint() string }
+	if errors.As(err, &fh) && fh.Hint() != "" {
+		return fh.Hint()
+	}
+	h := keychain.Hint(err)
+	if errors.Is(err, keychain.ErrNoSessionBus) || errors.Is(err, keychain.ErrNoSecretService) {
+		h += "; or, on a machine without a keychain, opt in to the encrypted file store: SSO_CREDPROC_STORE=file (see \"Headless machines\" in the README)"
+	}
+	return h
 }
 
 // endpointNote mentions an endpoint override when one is in use.
@@ -99,6 +115,9 @@ func commandArgs(o *options) string {
 	add("region", o.ov.Region)
 	add("account-id", o.ov.AccountID)
 	add("role-name", o.ov.RoleName)
+	if o.ov.Store != nil {
+		add("store", *o.ov.Store)
+	}
 	if o.force {
 		words = append(words, "--force")
 	}

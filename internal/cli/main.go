@@ -24,9 +24,8 @@ func Main(e Env) int {
 	e.TTY = func() io.Writer { return OpenTTY(os.Stderr) }
 	if e.WarmOnly && e.Handoff == nil {
 		e.Handoff = func() int {
-			stop()
 			os.Setenv(callerVersionEnv, buildID())
-			return Handoff(os.Args[1:], os.Stderr)
+			return Handoff(os.Args[1:], os.Stderr, stop)
 		}
 	}
 	if !e.WarmOnly {

@@ -20,24 +20,10 @@ import (
 // (one minute by default) passes, leaving this process behind with the
 // shell's stdout pipe, which the SDK then waits on.
 func watchParent(ctx context.Context, interval time.Duration) <-chan struct{} {
-	gone := make(chan struct{})
 	ppid := os.Getppid()
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if os.Getppid() != ppid {
-					close(gone)
-					return
-				}
-			}
-		}
-	}()
-	return gone
+	return watchExit(ctx, interval, func(time.Duration) (bool, error) {
+		return os.Getppid() != ppid, nil
+	}, func() {})
 }
 
 // detachStdio points stdout and stderr at /dev/null, so that the pipes a

@@ -135,7 +135,8 @@ type RoleCall struct {
 	Stdout io.Writer
 	// Browser opens a page as sign-in pages are opened (--browser,
 	// sso_credproc_browser, $BROWSER, else the platform's opener); nil
-	// with --no-browser or when there is no display to open one on.
+	// with --no-browser, over SSH or when there is no display to open one
+	// on (and no browser command).
 	Browser interface{ Open(url string) error }
 
 	u *ui

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"strings"
 
 	"github.com/sso-credproc/sso-credproc/internal/browser"
 	"github.com/sso-credproc/sso-credproc/keychain"
@@ -13,14 +15,11 @@ import (
 )
 
 // newCache builds the cache every command uses for the resolved profile p:
-// the keychain, the policy, the browser and, outside the warm path, the
-// SSO client and the locks.
+// the store (keychain or file store), the policy, the browser and, outside
+// the warm path, the SSO client and the locks.
 func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	pol, useDevice := policy(p)
-	store := e.Store
-	if store == nil {
-		store = keychain.Open()
-	}
+	store := openStore(e, u, p.Policy.FileStore)
 	c := &tokencache.Cache{
 		Store:         store,
 		Policy:        pol,
@@ -32,13 +31,13 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	if !o.noBrowser {
 		c.Browser = &browser.Opener{Getenv: e.Getenv, Command: p.Policy.Browser}
 	}
-	if !useDevice && !p.Legacy() && p.Policy.Browser == "" && noDisplay(runtime.GOOS, e.Getenv) {
+	if why := noLocalBrowser(runtime.GOOS, e.Getenv); why != "" && !useDevice && !p.Legacy() && p.Policy.Browser == "" {
 		// The browser redirect ends on this machine's loopback, which a
 		// browser elsewhere (the user's laptop, over SSH) cannot reach;
 		// a device code can be approved from anywhere.
 		c.UseDeviceCode = true
 		c.Browser = nil // there is nothing to open it in
-		u.debugf("no display and no BROWSER: signing in with a device code")
+		u.debugf("%s and no BROWSER: signing in with a device code", why)
 	}
 	if u.debug {
 		c.Debugf = u.debugf
@@ -59,6 +58,32 @@ func newCache(e Env, u *ui, o *options, p *profile.Profile) *tokencache.Cache {
 	}
 	return c
 }
+
+// openStore returns where tokens and credentials are kept: Env.Store
+// (tests), else the file store when the policy asks for it
+// (sso_credproc_store = file, --store file, SSO_CREDPROC_STORE=file), else
+// the OS keychain.
+func openStore(e Env, u *ui, file bool) keychain.Store {
+	switch {
+	case e.Store != nil:
+		return e.Store
+	case file && e.FileStore != nil:
+		return e.FileStore(e.Getenv, u.notify)
+	case file:
+		return noFileStore{}
+	}
+	return keychain.Open()
+}
+
+// noFileStore stands for the file store in a program built without it.
+type noFileStore struct{}
+
+var errNoFileStore = fmt.Errorf("%w: this program has no file store; run %s", keychain.ErrUnavailable, RenewName)
+
+func (noFileStore) Get(context.Context, string) ([]byte, error) { return nil, errNoFileStore }
+func (noFileStore) Set(context.Context, string, []byte) error   { return errNoFileStore }
+func (noFileStore) Delete(context.Context, string) error        { return errNoFileStore }
+func (noFileStore) Probe(context.Context) error                 { return errNoFileStore }
 
 // sessionOf is the SSO session of p.
 func sessionOf(p *profile.Profile) tokencache.Session {
@@ -103,21 +128,35 @@ func policy(p *profile.Profile) (tokencache.Policy, bool) {
 	}, p.Policy.UseDeviceCode
 }
 
-// noDisplay reports whether this is a Linux (or BSD) session with no
-// graphical display and no BROWSER, such as SSH into a server or a
-// container, where no browser can open the loopback redirect. WSL opens the
-// Windows browser and is not such a session.
-func noDisplay(goos string, getenv func(string) string) bool {
-	switch goos {
-	case "darwin", "windows", "android", "ios":
-		return false
+// noLocalBrowser says why no browser on this machine can be shown to the
+// user, or "" when one can: an SSH session (SSH_CONNECTION, SSH_CLIENT or
+// SSH_TTY set, on every OS: open on macOS and rundll32 on Windows would
+// show the page on the remote machine's desktop, if any, and a browser
+// started through X11 forwarding is often not installed or usable), or a
+// Linux (or BSD) session with no graphical display, such as a container.
+// WSL opens the Windows browser and has a display. A set BROWSER is the
+// user's word that a browser can be opened (a command that forwards the
+// URL, a text browser) and wins over both, as does --browser or
+// sso_credproc_browser, which the caller checks.
+func noLocalBrowser(goos string, getenv func(string) string) string {
+	if strings.TrimSpace(getenv("BROWSER")) != "" {
+		return ""
 	}
-	for _, k := range []string{"BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"} {
+	for _, k := range []string{"SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"} {
 		if getenv(k) != "" {
-			return false
+			return "an SSH session (" + k + ")"
 		}
 	}
-	return true
+	switch goos {
+	case "darwin", "windows", "android", "ios":
+		return ""
+	}
+	for _, k := range []string{"DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"} {
+		if getenv(k) != "" {
+			return ""
+		}
+	}
+	return "no display (DISPLAY, WAYLAND_DISPLAY)"
 }
 
 // failCall reports err, which ended a call made with ctx, and returns the

@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -69,21 +71,44 @@ func (c *Client) endpointOptions() (fips aws.FIPSEndpointState, dual aws.DualSta
 }
 
 // Bounds on what the service says, so that a wrong or hostile answer cannot
-// make a token count as fresh for decades or credentials print an
-// impossible Expiration.
+// make sso-credproc hold hundreds of MB or fill a terminal; lifetimes are
+// bounded by sso.MaxRegistration, sso.MaxRoleSession and
+// sso.MaxTokenLifetime.
 const (
-	// maxTokenLifetime caps an access token's expiresIn (IAM Identity
-	// Center issues tokens of hours); a longer one is refreshed earlier.
-	maxTokenLifetime = 24 * time.Hour
-	// maxRegistration caps clientSecretExpiresAt (the service gives 90
-	// days); a longer one is registered again earlier.
-	maxRegistration = 365 * 24 * time.Hour
-	// maxRoleSession: role credentials last at most 12 hours (the longest
-	// permission-set session); an expiration beyond this is refused.
-	maxRoleSession = 24 * time.Hour
 	// maxAnswer bounds the body of any answer; the service's are a few KB.
-	maxAnswer = 1 << 20
+	maxAnswer = 256 << 10
+	// maxField bounds each value that is stored or printed (client ID and
+	// secret, access and refresh tokens, role credentials' fields): real
+	// ones are at most a few KB.
+	maxField = 32 << 10
+	// maxMessage bounds, in runes, a service's error message as shown; a
+	// longer one is cut. maxCode bounds the error code.
+	maxMessage, maxCode = 300, 80
 )
+
+// checkFields returns a malformed-answer error naming the first field that
+// is empty or longer than maxField. Pairs are name, value.
+func checkFields(op string, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		switch n := len(pairs[i+1]); {
+		case n == 0:
+			return &sso.Error{Op: op, Code: sso.CodeMalformed, Message: "answer has no " + pairs[i]}
+		case n > maxField:
+			return &sso.Error{Op: op, Code: sso.CodeMalformed, Message: fmt.Sprintf("answer's %s is %d bytes, more than %d", pairs[i], n, maxField)}
+		}
+	}
+	return nil
+}
+
+// clip returns s cut to at most max runes, "…" marking a cut, so that a
+// hostile answer cannot fill the terminal or a lock note.
+func clip(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max-1]) + "…"
+}
 
 // cappedClient reads at most maxAnswer bytes of an answer's body; more is
 // an error, so that a hostile endpoint cannot make sso-credproc hold
@@ -236,16 +261,16 @@ func (c *Client) Register(ctx context.Context, scopes []string, pkce bool, issue
 	if err != nil {
 		return nil, c.wrap("RegisterClient", err, c.oidcEndpoint)
 	}
-	if aws.ToString(out.ClientId) == "" || aws.ToString(out.ClientSecret) == "" {
-		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has no clientId or clientSecret"}
+	if err := checkFields("RegisterClient", "clientId", aws.ToString(out.ClientId), "clientSecret", aws.ToString(out.ClientSecret)); err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	expires := time.Unix(out.ClientSecretExpiresAt, 0).UTC()
 	switch {
 	case !expires.After(now):
 		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has a clientSecretExpiresAt in the past"}
-	case expires.After(now.Add(maxRegistration)):
-		expires = now.Add(maxRegistration).UTC()
+	case expires.After(now.Add(sso.MaxRegistration)):
+		return nil, &sso.Error{Op: "RegisterClient", Code: sso.CodeMalformed, Message: "answer has a clientSecretExpiresAt more than 90 days away"}
 	}
 	return &sso.Registration{
 		ClientID:     aws.ToString(out.ClientId),
@@ -275,10 +300,16 @@ func (c *Client) createToken(ctx context.Context, op string, in *ssooidc.CreateT
 	if err != nil {
 		return nil, c.wrap(op, err, c.oidcEndpoint)
 	}
-	if aws.ToString(out.AccessToken) == "" || out.ExpiresIn <= 0 {
-		return nil, &sso.Error{Op: op, Code: sso.CodeMalformed, Message: "answer has no accessToken or expiresIn"}
+	if out.ExpiresIn <= 0 {
+		return nil, &sso.Error{Op: op, Code: sso.CodeMalformed, Message: "answer has no expiresIn"}
 	}
-	lifetime := min(time.Duration(out.ExpiresIn)*time.Second, maxTokenLifetime)
+	if err := checkFields(op, "accessToken", aws.ToString(out.AccessToken)); err != nil {
+		return nil, err
+	}
+	if len(aws.ToString(out.RefreshToken)) > maxField {
+		return nil, checkFields(op, "refreshToken", aws.ToString(out.RefreshToken))
+	}
+	lifetime := min(time.Duration(out.ExpiresIn)*time.Second, sso.MaxTokenLifetime)
 	return &sso.Token{
 		AccessToken:  aws.ToString(out.AccessToken),
 		RefreshToken: aws.ToString(out.RefreshToken),
@@ -299,16 +330,19 @@ func (c *Client) RoleCredentials(ctx context.Context, accessToken, accountID, ro
 		return nil, c.wrap("GetRoleCredentials", err, c.portalEndpoint)
 	}
 	rc := out.RoleCredentials
-	if rc == nil || aws.ToString(rc.AccessKeyId) == "" || aws.ToString(rc.SecretAccessKey) == "" ||
-		aws.ToString(rc.SessionToken) == "" || rc.Expiration <= 0 {
+	if rc == nil || rc.Expiration <= 0 {
 		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer lacks roleCredentials fields"}
+	}
+	if err := checkFields("GetRoleCredentials", "accessKeyId", aws.ToString(rc.AccessKeyId),
+		"secretAccessKey", aws.ToString(rc.SecretAccessKey), "sessionToken", aws.ToString(rc.SessionToken)); err != nil {
+		return nil, err
 	}
 	exp, now := time.UnixMilli(rc.Expiration).UTC(), time.Now()
 	switch {
 	case !exp.After(now):
 		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration in the past"}
-	case exp.After(now.Add(maxRoleSession)):
-		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration more than 24 hours away"}
+	case exp.After(now.Add(sso.MaxRoleSession)):
+		return nil, &sso.Error{Op: "GetRoleCredentials", Code: sso.CodeMalformed, Message: "answer has an expiration more than 12 hours away"}
 	}
 	return &sso.RoleCredentials{
 		AccessKeyID:     aws.ToString(rc.AccessKeyId),
@@ -334,11 +368,12 @@ func (c *Client) wrap(op string, err error, endpoint func() string) error {
 			e.Message += fmt.Sprintf(" (HTTP %d)", re.HTTPStatusCode())
 		}
 	case errors.As(err, &ae):
-		e.Code = ae.ErrorCode()
+		e.Code = clip(ae.ErrorCode(), maxCode)
 		e.Message = ae.ErrorMessage()
 		if e.Message == "" {
 			e.Message = oauthDescription(ae)
 		}
+		e.Message = clip(e.Message, maxMessage)
 	case errors.As(err, &ue):
 		// No answer: name the endpoint and the cause, not the SDK's retry
 		// narrative.

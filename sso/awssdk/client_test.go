@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,6 +160,70 @@ func TestDeviceLoginFailures(t *testing.T) {
 				t.Errorf("waits %v: slow_down must add 5 s to the 1 s interval", waits)
 			}
 		})
+	}
+}
+
+// flooder is a Browser that, before the user's browser visits the page,
+// has a local process hit the loopback callback with forged requests:
+// wrong, missing and guessed states, an error with a wrong state, a wrong
+// Host, and an oversized request, 32 at once.
+type flooder struct {
+	visitor
+	statuses chan int
+}
+
+func (f *flooder) Open(u string) error {
+	au, err := url.Parse(u)
+	if err != nil {
+		return err
+	}
+	cb := au.Query().Get("redirect_uri")
+	forged := []string{
+		cb, cb + "?code=forged", cb + "?code=forged&state=", cb + "?code=forged&state=" + strings.Repeat("A", 43),
+		cb + "?error=access_denied&state=wrong", cb + "?code=x&state=" + strings.Repeat("s", 64<<10),
+	}
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			req, _ := http.NewRequest("GET", forged[i%len(forged)], nil)
+			if i%7 == 6 {
+				req.Host = "evil.example:80"
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				f.statuses <- -1
+				return
+			}
+			resp.Body.Close()
+			f.statuses <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(f.statuses)
+	return f.visitor.Open(u)
+}
+
+// Forged callbacks are refused and bounded; the real one still wins.
+func TestPKCECallbackFlood(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{})
+	reg, err := c.Register(context.Background(), []string{"sso:account:access"}, true, startURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &flooder{visitor: visitor{t: t}, statuses: make(chan int, 32)}
+	tok, err := c.LoginPKCE(context.Background(), reg, sso.LoginOptions{StartURL: startURL, Browser: f})
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("sign-in after a flood: %v", err)
+	}
+	seen := map[int]int{}
+	for s := range f.statuses {
+		seen[s]++
+	}
+	if seen[http.StatusBadRequest] == 0 || seen[http.StatusRequestHeaderFieldsTooLarge] == 0 || seen[http.StatusOK] != 0 || seen[-1] != 0 {
+		t.Errorf("forged requests' statuses: %v", seen)
+	}
+	if n := srv.Count("CreateToken:authorization_code"); n != 1 {
+		t.Errorf("%d code exchanges, want 1", n)
 	}
 }
 
@@ -324,11 +390,18 @@ func TestUnreachableEndpoint(t *testing.T) {
 func TestImplausibleAnswers(t *testing.T) {
 	srv, c := newClient(t, ssofake.Options{})
 	ctx := context.Background()
-	far := time.Now().Add(100 * 24 * time.Hour).UnixMilli()
+	roleAnswer := func(key string, exp int64) string {
+		return fmt.Sprintf(`{"roleCredentials":{"accessKeyId":%q,"secretAccessKey":"s","sessionToken":"t","expiration":%d}}`, key, exp)
+	}
+	in := func(d time.Duration) int64 { return time.Now().Add(d).UnixMilli() }
 	for name, body := range map[string]string{
-		"expired":    `{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":1}}`,
-		"far future": fmt.Sprintf(`{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":%d}}`, far),
-		"year 10000": `{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","expiration":253402300800000}}`,
+		"expired":          roleAnswer("ASIA", 1),
+		"just expired":     roleAnswer("ASIA", in(-time.Second)),
+		"13 hours":         roleAnswer("ASIA", in(13*time.Hour)),
+		"year 9999":        roleAnswer("ASIA", 253402300799000),
+		"year 10000":       roleAnswer("ASIA", 253402300800000),
+		"64 KB key":        roleAnswer(strings.Repeat("A", 64<<10), in(time.Hour)),
+		"no session token": fmt.Sprintf(`{"roleCredentials":{"accessKeyId":"ASIA","secretAccessKey":"s","expiration":%d}}`, in(time.Hour)),
 	} {
 		srv.Inject("GetRoleCredentials", ssofake.Fault{RawBody: body})
 		if _, err := c.RoleCredentials(ctx, "x", "111122223333", "r"); !sso.HasCode(err, sso.CodeMalformed) {
@@ -339,17 +412,49 @@ func TestImplausibleAnswers(t *testing.T) {
 	if _, err := c.Register(ctx, nil, false, startURL); !sso.HasCode(err, sso.CodeMalformed) {
 		t.Errorf("registration that has expired: err = %v", err)
 	}
-	srv.Inject("RegisterClient", ssofake.Fault{RawBody: `{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":9999999999}`})
-	if reg, err := c.Register(ctx, nil, false, startURL); err != nil || reg.ExpiresAt.After(time.Now().Add(366*24*time.Hour)) {
-		t.Errorf("registration for centuries: %+v, %v", reg, err)
+	srv.Inject("GetRoleCredentials", ssofake.Fault{RawBody: roleAnswer("ASIA", in(12*time.Hour))})
+	if _, err := c.RoleCredentials(ctx, "x", "111122223333", "r"); err != nil {
+		t.Errorf("12-hour credentials refused: %v", err)
+	}
+	for name, exp := range map[string]int64{
+		"centuries": 9999999999,
+		"100 days":  time.Now().Add(100 * 24 * time.Hour).Unix(),
+	} {
+		srv.Inject("RegisterClient", ssofake.Fault{RawBody: fmt.Sprintf(`{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":%d}`, exp)})
+		if reg, err := c.Register(ctx, nil, false, startURL); !sso.HasCode(err, sso.CodeMalformed) {
+			t.Errorf("registration for %s: %+v, %v", name, reg, err)
+		}
+	}
+	srv.Inject("RegisterClient", ssofake.Fault{RawBody: fmt.Sprintf(`{"clientId":"c","clientSecret":"s","clientSecretExpiresAt":%d}`, time.Now().Add(90*24*time.Hour).Unix())})
+	if _, err := c.Register(ctx, nil, false, startURL); err != nil {
+		t.Errorf("a 90-day registration refused: %v", err)
 	}
 	srv.Inject("CreateToken", ssofake.Fault{RawBody: `{"accessToken":"a","expiresIn":2147483647}`})
 	if tok, err := c.Refresh(ctx, &sso.Registration{ClientID: "c", ClientSecret: "s"}, "r", time.Now()); err != nil || tok.ExpiresAt.After(time.Now().Add(25*time.Hour)) {
 		t.Errorf("token for decades: %+v, %v", tok, err)
 	}
-	huge := `{"accessToken":"` + strings.Repeat("a", 3<<20) + `","expiresIn":3600}`
-	srv.Inject("CreateToken", ssofake.Fault{RawBody: huge})
-	if _, err := c.Refresh(ctx, &sso.Registration{ClientID: "c", ClientSecret: "s"}, "r", time.Now()); !sso.HasCode(err, sso.CodeMalformed) {
-		t.Errorf("a 3 MB answer: err = %v", err)
+	for name, body := range map[string]string{
+		"a 3 MB answer":          `{"accessToken":"` + strings.Repeat("a", 3<<20) + `","expiresIn":3600}`,
+		"a 100 KB access token":  `{"accessToken":"` + strings.Repeat("a", 100<<10) + `","expiresIn":3600}`,
+		"a 100 KB refresh token": `{"accessToken":"a","refreshToken":"` + strings.Repeat("r", 100<<10) + `","expiresIn":3600}`,
+	} {
+		srv.Inject("CreateToken", ssofake.Fault{RawBody: body})
+		if _, err := c.Refresh(ctx, &sso.Registration{ClientID: "c", ClientSecret: "s"}, "r", time.Now()); !sso.HasCode(err, sso.CodeMalformed) || len(err.Error()) > 200 {
+			t.Errorf("%s: err = %.300v", name, err)
+		}
+	}
+}
+
+// A service's error message and code are cut to a line's length: a 20 MB
+// message reaches neither the terminal nor a lock note.
+func TestHugeErrorMessageIsCut(t *testing.T) {
+	srv, c := newClient(t, ssofake.Options{})
+	srv.Inject("CreateToken", ssofake.Fault{Type: "InvalidGrantException", Message: strings.Repeat("x", 200<<10)})
+	_, err := c.Refresh(context.Background(), &sso.Registration{ClientID: "c", ClientSecret: "s"}, "r", time.Now())
+	if !strings.Contains(err.Error(), "InvalidGrantException") || !strings.Contains(err.Error(), "xxx") {
+		t.Fatalf("err = %.300v", err)
+	}
+	if n := len([]rune(err.Error())); n > 400 {
+		t.Errorf("error is %d runes long", n)
 	}
 }

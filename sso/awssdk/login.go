@@ -13,10 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sso-credproc/sso-credproc/sso"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+	"golang.org/x/net/netutil"
+
+	"github.com/sso-credproc/sso-credproc/sso"
 )
 
 // callbackResult is what the loopback listener received.
@@ -50,9 +51,16 @@ func (c *Client) LoginPKCE(ctx context.Context, reg *sso.Registration, o sso.Log
 	results := make(chan callbackResult, 1)
 	srv := &http.Server{
 		Handler:           callbackHandler(ln.Addr().String(), state, results),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 3 * time.Second,
+		ReadTimeout:       3 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		MaxHeaderBytes:    maxCallbackHeader,
 	}
-	go srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Shutdown
+	// One request per connection and a few connections at a time: a local
+	// process flooding the port can slow the callback down, not exhaust
+	// this process.
+	srv.SetKeepAlivesEnabled(false)
+	go srv.Serve(netutil.LimitListener(ln, maxCallbackConns)) //nolint:errcheck // Serve returns ErrServerClosed after Shutdown
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -134,6 +142,14 @@ func callbackHandler(host, state string, results chan<- callbackResult) http.Han
 	return mux
 }
 
+// Bounds on the loopback callback's requests: the redirect is one short GET
+// (state, code: well under 4 KiB). net/http counts the request line in
+// MaxHeaderBytes and answers 431 beyond it.
+const (
+	maxCallbackHeader = 16 << 10
+	maxCallbackConns  = 64
+)
+
 const page = `<!doctype html><html><head><meta charset="utf-8"><title>sso-credproc</title></head>` +
 	`<body><h1>%s</h1><p>%s</p></body></html>`
 
@@ -152,8 +168,8 @@ func (c *Client) LoginDevice(ctx context.Context, reg *sso.Registration, o sso.L
 	if err != nil {
 		return nil, c.wrap("StartDeviceAuthorization", err, c.oidcEndpoint)
 	}
-	if aws.ToString(da.DeviceCode) == "" || aws.ToString(da.VerificationUri) == "" {
-		return nil, &sso.Error{Op: "StartDeviceAuthorization", Code: sso.CodeMalformed, Message: "answer has no deviceCode or verificationUri"}
+	if err := checkFields("StartDeviceAuthorization", "deviceCode", aws.ToString(da.DeviceCode), "verificationUri", aws.ToString(da.VerificationUri)); err != nil {
+		return nil, err
 	}
 	page, err := verificationPage(aws.ToString(da.VerificationUri))
 	if err != nil {
@@ -193,6 +209,9 @@ func verificationPage(raw string) (string, error) {
 	if raw == "" {
 		return "", errors.New("is empty")
 	}
+	if len(raw) > maxURL {
+		return "", fmt.Errorf("is longer than %d bytes", maxURL)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.User != nil {
 		return "", errors.New("is not an absolute URL")
@@ -210,6 +229,9 @@ func verificationPage(raw string) (string, error) {
 	}
 	return s, nil
 }
+
+// maxURL bounds a verification URI: the service's are under 100 bytes.
+const maxURL = 2048
 
 // plainCode reports whether a user code is letters, digits and dashes, as
 // the service issues them (e.g. ABCD-EFGH), short enough to read.

@@ -180,7 +180,7 @@ func Command(ctx context.Context, e cli.Env, args []string) int {
 				return 0
 			}
 			if r.Browser == nil {
-				r.Fail(errors.New("no browser to open the console in (--no-browser, or no display and no BROWSER)"),
+				r.Fail(errors.New("no browser to open the console in (--no-browser, or an SSH session or no display, and no BROWSER)"),
 					"print the sign-in URL instead and open it where you like: "+r.CommandLine()+" --print")
 				return 1
 			}

@@ -1,0 +1,5 @@
+//go:build windows
+
+package filestore
+
+func setUmask(m int) int { return m }
