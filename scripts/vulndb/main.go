@@ -30,6 +30,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -130,6 +131,9 @@ type module struct {
 	Error   string
 }
 
+// downloadTimeout bounds the download of the module (25 MB).
+const downloadTimeout = 10 * time.Minute
+
 // download fetches path@version into the module cache (checked against the
 // checksum database as every module is) with the go command, run outside
 // any module so that no go.mod is touched.
@@ -139,13 +143,18 @@ func download(pathVersion string) (*module, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "mod", "download", "-json", pathVersion)
+	ctx, cancel := context.WithTimeout(context.Background(), downloadTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", pathVersion)
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "GO111MODULE=on")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	var m module
 	if jerr := json.Unmarshal(out, &m); jerr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("go mod download %s: no answer within %v", pathVersion, downloadTimeout)
+		}
 		return nil, fmt.Errorf("go mod download %s: %v (output %q)", pathVersion, cmp.Or(err, jerr), out)
 	}
 	if m.Error != "" || err != nil {
