@@ -2,6 +2,8 @@ module github.com/sso-credproc/sso-credproc
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	filippo.io/age v1.3.2
 	github.com/adrg/xdg v0.5.3

@@ -12,6 +12,10 @@ if ! command -v go >/dev/null 2>&1; then
 	echo "install.sh: hint: install Go 1.26 or newer (https://go.dev/doc/install, or your package manager) and run ./install.sh again" >&2
 	exit 1
 fi
+# go.mod's toolchain line (a Go with the standard library's security fixes)
+# counts only under GOTOOLCHAIN=auto: a Go whose go.env says 'local' would
+# build with its own standard library. A newer Go than that line stays.
+case $(go env GOTOOLCHAIN) in local | '') export GOTOOLCHAIN=auto ;; esac
 
 PREFIX=${PREFIX:-$HOME/.local}
 bindir=$PREFIX/bin

@@ -172,5 +172,5 @@ func classifyWindows(err error) error {
 	case winNoSuchLogonSession:
 		return fmt.Errorf("%w: it keeps no credentials for a network logon such as SSH (error %d, ERROR_NO_SUCH_LOGON_SESSION: %w)", ErrNoLogonSession, uintptr(errno), err)
 	}
-	return fmt.Errorf("Credential Manager error %d: %w", uintptr(errno), err)
+	return fmt.Errorf("the Credential Manager's error %d: %w", uintptr(errno), err)
 }

@@ -90,7 +90,7 @@ var (
 	// ErrNoLogonSession: Windows keeps no credentials for this logon
 	// session (ERROR_NO_SUCH_LOGON_SESSION), as in an SSH session or any
 	// other network logon: Credential Manager fails on every call there.
-	ErrNoLogonSession = errors.New("Credential Manager is not available in this logon session")
+	ErrNoLogonSession = errors.New("the Credential Manager is not available in this logon session")
 )
 
 // IsUnavailable reports whether err means the keychain could not be reached

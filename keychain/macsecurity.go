@@ -34,9 +34,6 @@ import (
 // take (TestSecurityToolQuoting checks the longest line).
 const macMaxItem = 2048
 
-// securityPath is macOS's keychain command, as go-keyring runs it.
-const securityPath = "/usr/bin/security"
-
 // Prefixes of go-keyring's macOS encodings of a password: its Set stores
 // base64 behind the second; the first is older and hex.
 const (

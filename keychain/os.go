@@ -3,8 +3,6 @@ package keychain
 import (
 	"sync"
 	"time"
-
-	"github.com/zalando/go-keyring"
 )
 
 // DefaultTimeout bounds every call of the Store that Open returns (a shorter
@@ -27,10 +25,3 @@ func Open() Store {
 func OSBackend() Backend { return osBackend() }
 
 var osBackend = sync.OnceValue(newOSBackend)
-
-// goKeyring is go-keyring's default provider as a Backend.
-type goKeyring struct{}
-
-func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (goKeyring) Set(service, user, v string) error        { return keyring.Set(service, user, v) }
-func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }

@@ -12,6 +12,9 @@ func classify(err error) error { return classifyDarwin(err) }
 
 func newOSBackend() Backend { return macKeychain{} }
 
+// securityPath is macOS's keychain command, as go-keyring runs it.
+const securityPath = "/usr/bin/security"
+
 // macKeychain is go-keyring's, but reads with securityGet, which kills
 // /usr/bin/security when the context ends.
 type macKeychain struct{ goKeyring }

@@ -381,7 +381,7 @@ func callErr(method string, err error) error {
 		strings.HasPrefix(de.Name, dbusErrPfx+"Spawn.")) {
 		return fmt.Errorf("%w (%s): %w", ErrNoSecretService, ssName, err)
 	}
-	return fmt.Errorf("Secret Service %s: %w", method, err)
+	return fmt.Errorf("the Secret Service's %s: %w", method, err)
 }
 
 // sessionBus returns the address of the D-Bus session bus, found as libdbus

@@ -12,6 +12,10 @@
 #        SSO_CREDPROC_BENCH_BASELINE=REV scripts/bench.sh   (also times REV's warm path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# go.mod's toolchain line (a Go with the standard library's security fixes)
+# counts only under GOTOOLCHAIN=auto: a Go whose go.env says 'local' would
+# build with its own standard library. A newer Go than that line stays.
+case $(go env GOTOOLCHAIN) in local | '') export GOTOOLCHAIN=auto ;; esac
 
 if [[ ${SSO_CREDPROC_BENCH_BUS:-} != 1 ]]; then
 	for c in dbus-run-session gnome-keyring-daemon dbus-send; do

@@ -6,6 +6,10 @@
 # items of service "sso-credproc" in your keychain (for a fake start URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# go.mod's toolchain line (a Go with the standard library's security fixes)
+# counts only under GOTOOLCHAIN=auto: a Go whose go.env says 'local' would
+# build with its own standard library. A newer Go than that line stays.
+case $(go env GOTOOLCHAIN) in local | '') export GOTOOLCHAIN=auto ;; esac
 
 if [[ -z ${DBUS_SESSION_BUS_ADDRESS:-} && ${SSO_CREDPROC_DEMO_BUS:-} != 1 ]]; then
 	if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then

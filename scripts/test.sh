@@ -9,6 +9,10 @@
 # daemon print goes to a log file, named only when the run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# go.mod's toolchain line (a Go with the standard library's security fixes)
+# counts only under GOTOOLCHAIN=auto: a Go whose go.env says 'local' would
+# build with its own standard library. A newer Go than that line stays.
+case $(go env GOTOOLCHAIN) in local | '') export GOTOOLCHAIN=auto ;; esac
 
 need=()
 command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus)

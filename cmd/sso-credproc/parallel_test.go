@@ -122,7 +122,6 @@ func TestParallelFailedSignIn(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	type step struct {
-		name    string
 		prepare func(w *world)
 		calls   map[string]int // after the step, cumulative
 		errPart string

@@ -24,8 +24,8 @@ type options struct {
 	force     bool // login, configure
 	all       bool // logout
 	json      bool // list, status
-	// login: take the AWS CLI's cached token; also write the token there.
-	fromAWSCLI, exportAWSCLI bool
+	// login --from-aws-cli: take the AWS CLI's cached token.
+	fromAWSCLI bool
 }
 
 // Flag groups a command can take.

@@ -113,12 +113,14 @@ func escapeRune(r rune) string {
 
 // jsonEscapeUnsafe replaces the unsafe runes that encoding/json leaves as
 // they are (DEL, C1 controls, bidirectional formatting characters) by \u
-// escapes. They can only be inside strings, where the escape means the
+// escapes, and U+FFFD, which stands for bytes that are not UTF-8 (Go 1.26
+// wrote it as \ufffd, Go 1.27 as it is), so that the output is the same
+// with either. They can only be inside strings, where the escape means the
 // same rune.
 func jsonEscapeUnsafe(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if unsafeRune(r) && r != '\n' { // the encoder's own newlines
+		if unsafeRune(r) && r != '\n' || r == utf8.RuneError { // \n: the encoder's own newlines
 			fmt.Fprintf(&b, `\u%04x`, r)
 			continue
 		}

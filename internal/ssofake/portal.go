@@ -29,10 +29,6 @@ func (s *Server) sessionLocked(r *http.Request) *accessToken {
 	return a
 }
 
-func unauthorized(w http.ResponseWriter) {
-	writeError(w, portalAPI, 0, "UnauthorizedException", "Session token not found or invalid")
-}
-
 // authorized answers UnauthorizedException unless r carries a live access
 // token, and reports whether it does.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
