@@ -388,7 +388,10 @@ func TestUnreachableEndpoint(t *testing.T) {
 // Answers that are well-formed JSON but say impossible things are refused
 // or bounded; a huge answer is cut off.
 func TestImplausibleAnswers(t *testing.T) {
-	srv, c := newClient(t, ssofake.Options{})
+	srv, _ := newClient(t, ssofake.Options{})
+	// One attempt per call: each call must take exactly the answer planted
+	// for it, never a retry's real one.
+	c := awssdk.New(awssdk.Config{Region: "eu-west-1", OIDCEndpoint: srv.URL, PortalEndpoint: srv.URL, CallTimeout: 10 * time.Second, MaxAttempts: 1})
 	ctx := context.Background()
 	roleAnswer := func(key string, exp int64) string {
 		return fmt.Sprintf(`{"roleCredentials":{"accessKeyId":%q,"secretAccessKey":"s","sessionToken":"t","expiration":%d}}`, key, exp)
