@@ -56,7 +56,7 @@ echo
 echo "demo: \$ sso-credproc --profile demo-sso        # first call: signs in"
 "$tmp/bin/sso-credproc" --profile demo-sso
 echo
-echo "demo: \$ sso-credproc --profile demo-sso        # second call: from the keychain"
+echo "demo: \$ sso-credproc --profile demo-sso        # second call: from the cache (kernel keyring, else keychain)"
 start=$(date +%s%N)
 "$tmp/bin/sso-credproc" --profile demo-sso
 echo "demo: took $(( ($(date +%s%N) - start) / 1000000 )) ms"
@@ -67,3 +67,6 @@ if command -v aws >/dev/null; then
 	echo "demo: \$ aws configure list --profile demo    # the AWS CLI through credential_process"
 	aws configure list --profile demo || true
 fi
+echo
+echo "demo: \$ sso-credproc logout --profile demo-sso  # removes what the demo stored (keychain, kernel keyring)"
+"$tmp/bin/sso-credproc" logout --profile demo-sso || true
