@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofrs/flock"
+
+	"github.com/sso-credproc/sso-credproc/profile"
 )
 
 // Locker gives cross-process mutual exclusion by name.
@@ -209,7 +211,17 @@ func lstatDir(dir string) (os.FileInfo, error) {
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("lock directory %s is not a directory (a link?)", dir)
+		return nil, &LockDirError{Dir: dir, Problem: "is not a directory (a link?)",
+			Fix: "remove it, and sso-credproc makes a directory of its own there: rm " + profile.ShellQuote(dir)}
 	}
 	return st, nil
 }
+
+// LockDirError says why the lock directory cannot be trusted, and Fix the
+// command that makes it usable (the cli's hint line).
+type LockDirError struct{ Dir, Problem, Fix string }
+
+func (e *LockDirError) Error() string { return "lock directory " + e.Dir + " " + e.Problem }
+
+// Hint is the command that fixes the directory.
+func (e *LockDirError) Hint() string { return e.Fix }

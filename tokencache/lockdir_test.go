@@ -24,7 +24,8 @@ func TestLockDirIsChecked(t *testing.T) {
 	}
 	os.Chmod(open, 0o777)
 	l := &FileLocker{Dir: open}
-	if _, err := l.Lock(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "writable by other users (mode 0777)") || !strings.Contains(err.Error(), "chmod 700 "+open) {
+	var ld *LockDirError
+	if _, err := l.Lock(context.Background(), "x"); !errors.As(err, &ld) || !strings.Contains(err.Error(), "writable by other users (mode 0777)") || ld.Hint() != "make it yours alone: chmod 700 "+open {
 		t.Errorf("a lock directory others can write to: %v", err)
 	}
 	if m, _ := filepath.Glob(filepath.Join(open, "*")); len(m) != 0 {

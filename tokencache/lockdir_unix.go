@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/sso-credproc/sso-credproc/profile"
 )
 
 // noFollow makes an open fail on a symbolic link instead of following it.
@@ -25,10 +27,12 @@ func checkLockDir(dir string) error {
 		return err
 	}
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
-		return fmt.Errorf("lock directory %s belongs to user %d, not to this user (%d); set XDG_RUNTIME_DIR to a directory of your own", dir, sys.Uid, os.Geteuid())
+		return &LockDirError{Dir: dir, Problem: fmt.Sprintf("belongs to user %d, not to this user (%d)", sys.Uid, os.Geteuid()),
+			Fix: "set XDG_RUNTIME_DIR (or XDG_CACHE_HOME) to a directory of your own, e.g. export XDG_RUNTIME_DIR=/run/user/" + fmt.Sprint(os.Geteuid())}
 	}
 	if perm := st.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("lock directory %s is writable by other users (mode %04o), so its files cannot be trusted; run: chmod 700 %s", dir, perm, dir)
+		return &LockDirError{Dir: dir, Problem: fmt.Sprintf("is writable by other users (mode %04o), so its files cannot be trusted", perm),
+			Fix: "make it yours alone: chmod 700 " + profile.ShellQuote(dir)}
 	}
 	if st.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(dir, 0o700); err != nil {

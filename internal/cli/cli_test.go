@@ -433,3 +433,25 @@ func TestHeadlessSignsInWithDeviceCode(t *testing.T) {
 		t.Errorf("calls %v: without a display the device code is used", h.srv.Counts())
 	}
 }
+
+// A lock directory others can write to stops a renewal with one error line
+// naming it and a hint line with the command that fixes it.
+func TestUnsafeLockDirHint(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the mode check is Unix's")
+	}
+	h := newHarness(t, "")
+	if err := os.Mkdir(h.locks, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(h.locks, 0o770); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := h.run(true, "--profile", "dev-sso", "--no-browser")
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code == 0 || stdout != "" || len(lines) != 2 ||
+		!strings.Contains(lines[0], "error: lock directory "+h.locks+" is writable by other users (mode 0770)") ||
+		!strings.Contains(lines[1], "hint: make it yours alone: chmod 700 "+h.locks+"; then run: sso-credproc --profile dev-sso") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+}

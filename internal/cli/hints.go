@@ -31,12 +31,15 @@ func runHint(err error, o *options, p *profile.Profile) string {
 		pe *tokencache.PeerError
 		cr *tokencache.ClientRejectedError
 		lr *tokencache.LoginRequiredError
+		ld *tokencache.LockDirError
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return ""
 	case errors.Is(err, keychain.ErrUnavailable), errors.Is(err, keychain.ErrCorrupt), errors.Is(err, keychain.ErrTooLarge):
 		return storeHint(err)
+	case errors.As(err, &ld):
+		return ld.Hint() + "; then run: " + again
 	case errors.As(err, &lr):
 		return "sign in first: sso-credproc login " + sessionArgs(o, p)
 	case errors.As(err, &lt):
