@@ -42,3 +42,6 @@ func syncDir(dir string) error {
 func rename(_ context.Context, oldpath, newpath string) error {
 	return os.Rename(oldpath, newpath)
 }
+
+// openNonBlock keeps an open of a FIFO from waiting for a writer.
+const openNonBlock = syscall.O_NONBLOCK

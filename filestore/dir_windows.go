@@ -39,3 +39,6 @@ func rename(ctx context.Context, oldpath, newpath string) error {
 		delay = min(2*delay, 50*time.Millisecond)
 	}
 }
+
+// openNonBlock is 0: Windows has no FIFOs at file names.
+const openNonBlock = 0

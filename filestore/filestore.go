@@ -459,11 +459,16 @@ var errTooBig = errors.New("larger than this store writes")
 
 // readFile reads name, refusing files larger than limit bytes (errTooBig).
 func readFile(name string, limit int) ([]byte, error) {
-	f, err := os.Open(name)
+	// openNonBlock: a FIFO planted at the name must not make the read wait
+	// for ever; what is opened must be a regular file.
+	f, err := os.OpenFile(name, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return nil, err

@@ -53,6 +53,10 @@ func (c *Cache) fastCached(key string, t Target) *Credentials {
 		c.debugf("the fast cache's copy of %q does not decode; it will be replaced", key)
 		return nil
 	}
+	if !sc.plausible(c.now()) {
+		c.debugf("the fast cache's copy of %q claims an impossible lifetime; it will be replaced", key)
+		return nil
+	}
 	return c.usableCredentials(&sc, t, "role credentials in the fast cache", "reading the keychain")
 }
 

@@ -216,6 +216,11 @@ func TestFastTierBadCopyIsMissAndReplaced(t *testing.T) {
 		{"another start URL", func(g storedCredentials) any { g.StartURL = "https://other.awsapps.com/start"; return g }},
 		{"another role", func(g storedCredentials) any { g.RoleName = "Admin"; return g }},
 		{"inside the renewal window", func(g storedCredentials) any { g.Expiration = g.Expiration.Add(-50 * time.Minute); return g }},
+		{"a year-9999 expiration", func(g storedCredentials) any {
+			g.Expiration = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+			g.AccessKeyID = "PLANTED"
+			return g
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)

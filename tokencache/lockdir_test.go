@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -204,5 +205,39 @@ func TestFailureNoteIsBoundedData(t *testing.T) {
 		if _, err := l.Lock(context.Background(), "y"); err == nil || !strings.Contains(err.Error(), "belongs to user 65534") {
 			t.Errorf("another user's lock file: %v", err)
 		}
+	}
+}
+
+// A FIFO planted at a note's or a lock's name makes nothing wait: the note
+// is not read, the lock is refused.
+func TestFIFOsDoNotBlock(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, fileName("x")+".failed"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, fileName("y")+".lock"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l := &FileLocker{Dir: dir}
+		lease, err := l.Lock(context.Background(), "x")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if f := lease.PrevFailure(); f != nil {
+			t.Errorf("a FIFO note was read: %+v", f)
+		}
+		lease.Release(nil)
+		if _, err := l.Lock(context.Background(), "y"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a FIFO lock file: %v", err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a FIFO in the lock directory made Lock wait")
 	}
 }

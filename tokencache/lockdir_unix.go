@@ -11,8 +11,10 @@ import (
 	"github.com/sso-credproc/sso-credproc/profile"
 )
 
-// noFollow makes an open fail on a symbolic link instead of following it.
-const noFollow = syscall.O_NOFOLLOW
+// noFollow makes an open fail on a symbolic link instead of following it,
+// and not wait on a FIFO planted at the name (O_NONBLOCK changes nothing
+// for a regular file; what is opened must then be one, see checkOwnFile).
+const noFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
 // checkLockDir makes sure that only this user can plant or change files in
 // the lock directory (lock files, failure notes), as ssh does for ~/.ssh:

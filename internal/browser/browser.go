@@ -11,9 +11,11 @@ import (
 	"io"
 	"net"
 	neturl "net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -85,6 +87,23 @@ func (o *Opener) Open(url string) error {
 		return nil
 	}
 	return &OpenError{Tried: []error{err}}
+}
+
+// SecretEnv names the variables that hold secrets of sso-credproc's own
+// (the file store's passphrase, filestore.EnvPassphrase): a browser, and
+// every process it starts, gets the environment without them.
+var SecretEnv = []string{"SSO_CREDPROC_FILE_PASSPHRASE"}
+
+// withoutSecrets is environ without the variables of SecretEnv.
+func withoutSecrets(environ []string) []string {
+	out := environ[:0:0]
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.ContainsFunc(SecretEnv, func(s string) bool { return strings.EqualFold(s, k) }) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // OpenError lists why each way of opening the browser failed.
@@ -189,6 +208,7 @@ func cmdInterpreter(goos, path string) bool {
 // reports whether the program ran at all.
 func (o *Opener) run(cmd *exec.Cmd) (started bool, err error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, o.Stderr
+	cmd.Env = withoutSecrets(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return false, err
 	}

@@ -218,3 +218,30 @@ func TestCmdInterpreter(t *testing.T) {
 		}
 	}
 }
+
+// The browser, and whatever it starts, never gets the file store's
+// passphrase from sso-credproc's environment.
+func TestBrowserGetsNoSecrets(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("uses /bin/sh scripts")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env")
+	script := filepath.Join(dir, "br")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nenv > '"+out+"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSO_CREDPROC_FILE_PASSPHRASE", "correct horse battery staple")
+	t.Setenv("SSO_CREDPROC_KEEP_ME", "kept")
+	o := &Opener{Getenv: getenv(script), Settle: 5 * time.Second}
+	if err := o.Open("https://example.com/x"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "correct horse") || !strings.Contains(string(b), "SSO_CREDPROC_KEEP_ME=kept") {
+		t.Errorf("browser environment:\n%s", b)
+	}
+}
