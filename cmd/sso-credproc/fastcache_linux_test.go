@@ -84,7 +84,7 @@ func TestFastCache(t *testing.T) {
 
 	// The warm path reads the kernel key alone: with the keychain item
 	// gone it still answers, with no request.
-	exec.Command("secret-tool", "clear", "service", "sso-credproc", "username", key).Run()
+	exec.Command("secret-tool", "clear", "service", "sso-credproc", "username", itemName(t, key)).Run()
 	r := w.run("--profile", "dev-sso", "--debug")
 	if c := w.ok(r); c != first || !strings.Contains(r.stderr, "from the fast cache (kernel keyring)") {
 		t.Fatalf("warm call: same credentials %t; stderr:\n%s", c == first, r.stderr)
