@@ -483,11 +483,24 @@ func readFile(name string, limit int) ([]byte, error) {
 // synced, renamed over name, then dir synced. The temporary file is 0600
 // (os.CreateTemp) and removed on failure.
 func writeFile(ctx context.Context, dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	tmp, err := writeTemp(dir, data)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
+	if err := rename(ctx, tmp, name); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// writeTemp writes data to a new temporary file in dir, synced to disk,
+// and returns its name; on an error nothing is left behind.
+func writeTemp(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	if err != nil {
+		return "", err
+	}
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
@@ -495,14 +508,11 @@ func writeFile(ctx context.Context, dir, name string, data []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = rename(ctx, tmp, name)
-	}
 	if err != nil {
-		os.Remove(tmp)
-		return err
+		os.Remove(f.Name())
+		return "", err
 	}
-	return syncDir(dir)
+	return f.Name(), nil
 }
 
 // removeStaleTemps removes temporary files of writers that died: those

@@ -278,22 +278,12 @@ func (s *Store) createKey(ctx context.Context) ([]byte, error) {
 	}
 	data := append([]byte(keyMagic+head+"\n"), sealed...)
 
-	f, err := os.CreateTemp(s.o.Dir, tmpPrefix+"*")
+	tmp, err := writeTemp(s.o.Dir, data)
 	if err != nil {
 		return nil, ioError("write the key", err)
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp)
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Link(tmp, s.keyPath())
-	}
+	err = os.Link(tmp, s.keyPath())
 	switch {
 	case errors.Is(err, fs.ErrExist):
 		// Another process made the key first: use that one.
