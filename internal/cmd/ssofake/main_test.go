@@ -128,6 +128,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("counts printed %q", got)
 	}
 
+	http.DefaultClient.CloseIdleConnections()
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d: %s", code, stderr.String())
