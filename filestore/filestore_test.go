@@ -462,6 +462,21 @@ func TestIdentityFile(t *testing.T) {
 	if err := New(Options{Dir: storeDir(t), IdentityFile: filepath.Join(t.TempDir(), "missing")}).Probe(ctx); !keychain.IsUnavailable(err) || !strings.Contains(err.Error(), EnvIdentity) {
 		t.Errorf("a missing identity file: %v", err)
 	}
+	// A key line with a character outside bech32: age's own error would
+	// quote it ("s[13]=111").
+	good, _ := os.ReadFile(idFile)
+	broken := strings.Replace(string(good), "AGE-SECRET-KEY-1", "AGE-SECRET-KEY-1o", 1)
+	os.WriteFile(bad, []byte(broken), 0o600)
+	if err := New(Options{Dir: storeDir(t), IdentityFile: bad}).Probe(ctx); err == nil || strings.Contains(err.Error(), "s[") || strings.Contains(err.Error(), "=111") {
+		t.Errorf("a malformed key line: %v", err)
+	}
+	// Others can read it: refused, as ssh refuses such a private key.
+	if runtime.GOOS != "windows" {
+		os.Chmod(idFile, 0o644)
+		if err := New(Options{Dir: dir, IdentityFile: idFile}).Probe(ctx); err == nil || !strings.Contains(err.Error(), "can be read by other users (mode 0644)") || !strings.Contains(Hint(err), "chmod 600 "+idFile) {
+			t.Errorf("an identity file others can read: %v (hint %q)", err, Hint(err))
+		}
+	}
 }
 
 func TestCorruptItems(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"filippo.io/age"
@@ -363,10 +364,16 @@ func (s *Store) readIdentityFile() ([]fileIdentity, error) {
 	if err != nil {
 		return nil, &Error{Err: fmt.Errorf("read the identity file (%s): %w", EnvIdentity, err), hint: hint}
 	}
+	// As ssh does for private keys: a key others can read is not used.
+	if st, err := os.Stat(s.o.IdentityFile); err == nil && runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s) can be read by other users (mode %04o)", s.o.IdentityFile, EnvIdentity, st.Mode().Perm()),
+			hint: "make it yours alone: chmod 600 " + s.o.IdentityFile}
+	}
 	parsed, err := age.ParseIdentities(bytes.NewReader(data))
 	if err != nil {
-		// age's parse errors never quote the key material.
-		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s): %v", s.o.IdentityFile, EnvIdentity, err), hint: hint}
+		// age's parse errors can quote a character of the key material
+		// ("invalid character data part: s[13]=111"): not shown.
+		return nil, &Error{Err: fmt.Errorf("the identity file %s (%s) is not an age identity file: a line does not parse", s.o.IdentityFile, EnvIdentity), hint: hint}
 	}
 	var ids []fileIdentity
 	for _, id := range parsed {
