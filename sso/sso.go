@@ -13,7 +13,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ClientName is the name under which sso-credproc registers its public client.
@@ -42,6 +44,17 @@ const (
 	// Center issues tokens of hours); a longer one is refreshed earlier.
 	MaxTokenLifetime = 24 * time.Hour
 )
+
+// Clip returns s cut to at most max runes (max >= 1), "…" marking a cut,
+// with invalid UTF-8 replaced by U+FFFD: text from elsewhere (a service's
+// error message, a lock note) bounded before it is shown or kept.
+func Clip(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max-1]) + "…"
+}
 
 // RedirectURI is the redirect URI registered for the PKCE flow; loopback
 // redirects match whatever port is used at login time (RFC 8252 §7.3).

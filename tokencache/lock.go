@@ -18,6 +18,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/sso-credproc/sso-credproc/profile"
+	"github.com/sso-credproc/sso-credproc/sso"
 )
 
 // Locker gives cross-process mutual exclusion by name.
@@ -142,12 +143,7 @@ func noteText(s string, max int) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, " "))
-	s = oneLine(s)
-	if utf8.RuneCountInString(s) > max {
-		r := []rune(s)
-		s = string(r[:max-1]) + "…"
-	}
-	return s
+	return sso.Clip(oneLine(s), max)
 }
 
 // LockTimeoutError says that another process held a lock for too long.

@@ -16,10 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -98,16 +96,6 @@ func checkFields(op string, pairs ...string) error {
 		}
 	}
 	return nil
-}
-
-// clip returns s cut to at most max runes, "…" marking a cut, so that a
-// hostile answer cannot fill the terminal or a lock note.
-func clip(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max-1]) + "…"
 }
 
 // cappedClient reads at most maxAnswer bytes of an answer's body; more is
@@ -368,12 +356,12 @@ func (c *Client) wrap(op string, err error, endpoint func() string) error {
 			e.Message += fmt.Sprintf(" (HTTP %d)", re.HTTPStatusCode())
 		}
 	case errors.As(err, &ae):
-		e.Code = clip(ae.ErrorCode(), maxCode)
+		e.Code = sso.Clip(ae.ErrorCode(), maxCode)
 		e.Message = ae.ErrorMessage()
 		if e.Message == "" {
 			e.Message = oauthDescription(ae)
 		}
-		e.Message = clip(e.Message, maxMessage)
+		e.Message = sso.Clip(e.Message, maxMessage)
 	case errors.As(err, &ue):
 		// No answer: name the endpoint and the cause, not the SDK's retry
 		// narrative.
